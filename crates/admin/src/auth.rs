@@ -1,0 +1,199 @@
+//! Console sessions: HS256 JWTs in `Authorization: Bearer ...`, as
+//! wxcomponent issues them (`PUT /wxcomponent/auth`, refreshed by
+//! `GET /wxcomponent/admin/refresh-auth`).
+//!
+//! The signing secret is `admin.jwt_secret`, or one generated at first start
+//! and stored sealed in `comm` (`admin_jwt_secret`), shared by every replica;
+//! it is never derived from a database password. Tokens carry the user id
+//! (`jti`, as wxcomponent) and a fingerprint of the password hash: a token
+//! whose user is gone or whose password changed since is refused (1004).
+//! Missing → 1000, expired → 1003, anything else wrong → 1004.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use common::db::schema::comm;
+use common::db::{DbConnection, DbError};
+use common::secrets::{self, MasterKey};
+use common::tokens::store;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AdminError;
+use crate::state::AppState;
+use crate::users::{self, User};
+
+/// `comm` key of the generated JWT secret.
+pub const JWT_SECRET_KEY: &str = "admin_jwt_secret";
+/// `iss` of every token, as wxcomponent.
+pub const ISSUER: &str = "wxcomponent";
+
+/// The claims of a console JWT (wxcomponent's names where it had them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The username at issue time.
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    /// The user id.
+    pub jti: String,
+    /// Always "User Token".
+    pub sub: String,
+    /// Always [`ISSUER`].
+    pub iss: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Expiry.
+    pub exp: i64,
+    /// Fingerprint of the password hash when issued.
+    pub pwd: String,
+}
+
+/// Signing and verification keys plus the lifetime.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    expiry_secs: i64,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys")
+            .field("expiry_secs", &self.expiry_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    /// Keys for `secret`, tokens living `expiry_secs`.
+    pub fn new(secret: &[u8], expiry_secs: i64) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            expiry_secs: expiry_secs.max(1),
+        }
+    }
+
+    /// A token for `user`.
+    pub fn issue(&self, user: &User) -> Result<String, AdminError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            user_name: user.username.clone(),
+            jti: user.id.to_string(),
+            sub: "User Token".into(),
+            iss: ISSUER.into(),
+            iat: now,
+            nbf: now,
+            exp: now + self.expiry_secs,
+            pwd: users::fingerprint(&user.password),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AdminError::internal)
+    }
+
+    /// Verifies signature, issuer and times.
+    pub fn verify(&self, token: &str) -> Result<Claims, AdminError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss"]);
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AdminError::AuthTimeout,
+                _ => AdminError::AuthToken,
+            })
+    }
+}
+
+/// The JWT secret: configured, else the stored one, else a new one stored
+/// now (the first of several replicas to store it wins; all then use it).
+pub fn load_or_create_secret(
+    conn: &mut DbConnection,
+    configured: &str,
+    master: &MasterKey,
+) -> Result<Vec<u8>, AdminError> {
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
+    }
+    let stored =
+        secrets::load_sealed(conn, JWT_SECRET_KEY, master).map_err(AdminError::internal)?;
+    if let Some(secret) = stored {
+        return STANDARD.decode(secret).map_err(AdminError::internal);
+    }
+    let fresh = STANDARD.encode(rand::random::<[u8; 32]>());
+    let sealed = master.seal(JWT_SECRET_KEY, &fresh);
+    let inserted = diesel::insert_into(comm::table)
+        .values((
+            comm::key.eq(JWT_SECRET_KEY),
+            comm::value.eq(&sealed),
+            comm::createtime.eq(store::now()),
+            comm::updatetime.eq(store::now()),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => {}
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(e) => return Err(DbError::from(e).into()),
+    }
+    let stored =
+        secrets::load_sealed(conn, JWT_SECRET_KEY, master).map_err(AdminError::internal)?;
+    let secret = stored.ok_or_else(|| AdminError::internal("JWT secret vanished"))?;
+    STANDARD.decode(secret).map_err(AdminError::internal)
+}
+
+/// The bearer token of `Authorization: Bearer <token>` (exactly two parts,
+/// as wxcomponent parses it).
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let header = req.headers().get("authorization")?.to_str().ok()?;
+    let mut parts = header.split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("Bearer"), Some(token), None) if !token.is_empty() => Some(token),
+        _ => None,
+    }
+}
+
+/// A logged-in console user; extracting it enforces the JWT.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// The user as stored now.
+    pub user: User,
+    /// The claims of the token presented.
+    pub claims: Claims,
+}
+
+impl FromRequest for AuthUser {
+    type Error = AdminError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AdminError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req).map(str::to_string);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AdminError::internal("app state missing"))?;
+            let token = token.ok_or_else(|| {
+                AdminError::NotAuthorized("Authorization: Bearer <jwt> is required".into())
+            })?;
+            let claims = state.jwt.verify(&token)?;
+            let id: i32 = claims.jti.parse().map_err(|_| AdminError::AuthToken)?;
+            let user = state
+                .db
+                .run(move |conn| users::find_by_id(conn, id))
+                .await?
+                .ok_or(AdminError::AuthToken)?;
+            if users::fingerprint(&user.password) != claims.pwd {
+                return Err(AdminError::AuthToken);
+            }
+            Ok(Self { user, claims })
+        })
+    }
+}

@@ -1,0 +1,238 @@
+//! The admin service: the token manager (ticket, component and authorizer
+//! tokens kept fresh by a background refresher, single-flight across
+//! replicas), wxcomponent's admin API under `/wxcomponent/*` so its console
+//! works unchanged, the inner API under `/inner/*` for business services and
+//! the gateway, and a web console at `/`.
+
+pub mod auth;
+pub mod authorizers;
+pub mod client_ip;
+pub mod devweapp;
+pub mod error;
+pub mod inner;
+pub mod lockout;
+pub mod params;
+pub mod platform;
+pub mod proxy;
+pub mod records;
+mod routes;
+pub mod rules;
+pub mod state;
+pub mod users;
+pub mod worker;
+pub mod wxapi;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use common::config::Settings;
+use common::db::{Db, DbError};
+use common::secrets::{MasterKey, SecretError};
+use common::tokens::TokenManager;
+use secrecy::ExposeSecret as _;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::JwtKeys;
+use crate::client_ip::Cidr;
+use crate::error::AdminError;
+use crate::platform::Adoption;
+use crate::state::AppState;
+use crate::users::{FirstAdmin, Passwords};
+use crate::worker::RefreshPolicy;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// The master key could not be loaded or created.
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    /// A setting is unusable.
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// First-start set-up (JWT secret, first administrator) failed.
+    #[error("start-up set-up failed: {0}")]
+    Setup(AdminError),
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(String),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The configured `admin.host:admin.port`.
+        address: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A start-up task was interrupted.
+    #[error("start-up task failed: {0}")]
+    Task(String),
+}
+
+/// A bound, not yet running admin service.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    tokens: TokenManager,
+    refresh: Option<RefreshPolicy>,
+}
+
+/// What first-start set-up produced.
+struct Setup {
+    passwords: Passwords,
+    jwt_secret: Vec<u8>,
+}
+
+fn blocking_setup(db: &Db, settings: &Settings, master: &MasterKey) -> Result<Setup, StartError> {
+    let passwords = Passwords::new().map_err(StartError::Setup)?;
+    let mut conn = db.get()?;
+    let legacy = platform::legacy_password(settings);
+    match platform::adopt_wxcomponent_secret(&mut conn, master, legacy.as_deref())
+        .map_err(StartError::Setup)?
+    {
+        Adoption::Nothing => {}
+        Adoption::Adopted => {
+            tracing::info!(
+                "re-sealed the component secret stored by wxcomponent under the master key"
+            )
+        }
+        Adoption::Unreadable(reason) => tracing::warn!(
+            reason = %reason,
+            "a component secret stored by wxcomponent could not be read; set it again in the console"
+        ),
+    }
+    let jwt_secret =
+        auth::load_or_create_secret(&mut conn, settings.admin.jwt_secret.expose_secret(), master)
+            .map_err(StartError::Setup)?;
+    match users::ensure_first_admin(
+        &mut conn,
+        &passwords,
+        &settings.admin.username,
+        settings.admin.password.expose_secret(),
+    )
+    .map_err(StartError::Setup)?
+    {
+        FirstAdmin::Existing => {}
+        FirstAdmin::Configured(username) => {
+            tracing::info!(username = %username, "created the first administrator from admin.username/admin.password")
+        }
+        FirstAdmin::Generated { username, password } => {
+            // Printed once, on the terminal only: this is the one time the
+            // password exists outside the person's head.
+            eprintln!(
+                "\n==> wxcomponent admin: first administrator created\n    username: {username}\n    password: {password}\n    (shown once; change it in the console, or set WXC__ADMIN__PASSWORD before the first start)\n"
+            );
+            tracing::warn!(username = %username, "created the first administrator with a random password (printed on stderr once)");
+        }
+    }
+    Ok(Setup {
+        passwords,
+        jwt_secret,
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StartError> + Send + 'static,
+) -> Result<T, StartError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StartError::Task(e.to_string()))?
+}
+
+impl Application {
+    /// Opens the database (applying migrations), prepares keys and the first
+    /// administrator, and binds the listener; port 0 picks a free port, which
+    /// [`Application::address`] reports.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let settings = Arc::new(settings);
+        let trusted = Cidr::parse_list(&settings.admin.trusted_proxies)
+            .map_err(|e| StartError::Config(format!("admin.trusted_proxies: {e}")))?;
+        let db_settings = settings.database.clone();
+        let db = blocking(move || Ok(Db::connect(&db_settings)?)).await?;
+        let secrets_settings = settings.secrets.clone();
+        let master_key =
+            blocking(move || Ok(MasterKey::load_or_create(&secrets_settings)?)).await?;
+        let setup = {
+            let (db, settings, master) = (db.clone(), Arc::clone(&settings), master_key.clone());
+            blocking(move || blocking_setup(&db, &settings, &master)).await?
+        };
+        if settings.admin.inner_token.expose_secret().is_empty()
+            && !settings.admin.inner_allow_loopback
+        {
+            tracing::warn!("admin.inner_token is empty: /inner/* refuses every caller");
+        }
+        let tokens = TokenManager::from_settings(db.clone(), &settings)
+            .map_err(|e| StartError::Client(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(
+                settings.tokens.wechat_timeout_ms.max(1000),
+            ))
+            .build()
+            .map_err(|e| StartError::Client(e.to_string()))?;
+        let state = AppState {
+            db,
+            tokens: tokens.clone(),
+            settings: Arc::clone(&settings),
+            master_key,
+            jwt: JwtKeys::new(&setup.jwt_secret, settings.admin.jwt_expiry_secs),
+            passwords: Arc::new(setup.passwords),
+            trusted_proxies: Arc::new(trusted),
+            http,
+            pull_lock: Arc::new(tokio::sync::Mutex::new(())),
+        };
+
+        let address = format!("{}:{}", settings.admin.host, settings.admin.port);
+        let bind_error = |source| StartError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&address).map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                .configure(routes::configure)
+        })
+        .shutdown_timeout(5)
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        Ok(Self {
+            address: local,
+            server,
+            tokens,
+            refresh: RefreshPolicy::from_settings(&settings.tokens),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The token manager the service hands tokens out of.
+    pub fn tokens(&self) -> &TokenManager {
+        &self.tokens
+    }
+
+    /// Serves (with the background refresher) until SIGINT/SIGTERM, then
+    /// finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let refresher = self
+            .refresh
+            .map(|policy| tokio::spawn(worker::run(self.tokens.clone(), policy)));
+        let result = self.server.await;
+        if let Some(refresher) = refresher {
+            refresher.abort();
+        }
+        result
+    }
+}

@@ -1,0 +1,236 @@
+//! Managed mini programs (代开发小程序管理), wxcomponent's routes: every
+//! call names the mini program with `?appid=`.
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ok, ok_empty};
+use crate::auth::AuthUser;
+use crate::devweapp::{self, CommitCode, SubmitAudit};
+use crate::error::{AdminError, AdminResult};
+use crate::params::{self, Query};
+use crate::state::AppState;
+
+/// Largest media upload accepted (WeChat's limit for video is 10 MB).
+const MAX_MEDIA_BYTES: usize = 10 * 1024 * 1024;
+
+fn appid(req: &HttpRequest) -> Result<String, AdminError> {
+    params::appid(&Query::parse(req.query_string())?)
+}
+
+/// `{total, records}` of managed mini programs: `offset`, `limit` (≤ 20), `appid`.
+pub async fn list(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
+    let limit = query.int_in("limit", 10, 1, 20)?;
+    let appid = match query.text("appid") {
+        Some(a) => {
+            params::check_appid(a)?;
+            Some(a.to_string())
+        }
+        None => None,
+    };
+    let (total, records) = devweapp::list(&state, appid, offset, limit).await?;
+    Ok(ok(json!({ "total": total, "records": records })))
+}
+
+/// Submits the experience version for audit: `{auditId}`.
+pub async fn submit_audit(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    let body: SubmitAudit = params::json(&body)?;
+    let audit_id = devweapp::submit_audit(&state, &appid, &body).await?;
+    Ok(ok(json!({ "auditId": audit_id })))
+}
+
+/// `{auditInfo?, releaseInfo?, expInfo?}` with QR codes.
+pub async fn versions(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    Ok(ok(devweapp::versions(&state, &appid).await?))
+}
+
+/// `{templateList}`: `templateType` 0 or 1, all when absent.
+pub async fn templates(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let template_type = match query.text("templateType") {
+        None => None,
+        Some(_) => Some(query.int_in("templateType", 0, 0, 1)?),
+    };
+    Ok(ok(devweapp::templates(&state, template_type).await?))
+}
+
+/// Withdraws the pending audit.
+pub async fn revoke_audit(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    devweapp::revoke_audit(&state, &appid).await?;
+    Ok(ok_empty())
+}
+
+/// Speeds up `?auditId=` (the latest audit when absent, as the console sends none).
+pub async fn speed_up_audit(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let appid = params::appid(&query)?;
+    let audit_id = match query.text("auditId") {
+        None => None,
+        Some(_) => Some(query.int_in("auditId", 0, 1, i64::MAX)?),
+    };
+    devweapp::speed_up_audit(&state, &appid, audit_id).await?;
+    Ok(ok_empty())
+}
+
+/// Uploads code from a template: `{templateId, extJson, userVersion, userDesc}`.
+pub async fn commit_code(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    let body: CommitCode = params::json(&body)?;
+    devweapp::commit_code(&state, &appid, &body).await?;
+    Ok(ok_empty())
+}
+
+/// Releases the approved version.
+pub async fn release_code(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    devweapp::release(&state, &appid).await?;
+    Ok(ok_empty())
+}
+
+/// Uploads the multipart field `media` as temporary media `?type=`.
+pub async fn upload_media(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let appid = params::appid(&query)?;
+    let media_type = query.required("type")?.to_string();
+    let mut multipart = Multipart::new(req.headers(), payload);
+    let mut media = None;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| AdminError::invalid(format!("media: {e}")))?;
+        if field.name() != Some("media") {
+            continue;
+        }
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or("media")
+            .to_string();
+        let content_type = field.content_type().map_or_else(
+            || "application/octet-stream".to_string(),
+            ToString::to_string,
+        );
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AdminError::invalid(format!("media: {e}")))?;
+            if data.len() + chunk.len() > MAX_MEDIA_BYTES {
+                return Err(AdminError::invalid("media: larger than 10 MB"));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        media = Some((file_name, content_type, data));
+        break;
+    }
+    let (file_name, content_type, data) = media.ok_or_else(|| {
+        AdminError::invalid("media: a multipart file field named media is required")
+    })?;
+    let answer =
+        devweapp::upload_media(&state, &appid, &media_type, &file_name, &content_type, data)
+            .await?;
+    Ok(ok(answer))
+}
+
+#[derive(Deserialize)]
+struct VisitBody {
+    action: String,
+}
+
+/// Opens or closes the service: `{action: open|close}`.
+pub async fn change_visit_status(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    let body: VisitBody = params::json(&body)?;
+    devweapp::change_visit_status(&state, &appid, &body.action).await?;
+    Ok(ok_empty())
+}
+
+/// Rolls back to the previous online version.
+pub async fn rollback(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    devweapp::rollback(&state, &appid).await?;
+    Ok(ok_empty())
+}
+
+/// `{pageList}`.
+pub async fn pages(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    Ok(ok(devweapp::pages(&state, &appid).await?))
+}
+
+/// `{categoryList}`.
+pub async fn categories(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    Ok(ok(devweapp::categories(&state, &appid).await?))
+}
+
+/// `{releaseQrCode}`: the mini-program code as base64.
+pub async fn qrcode(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let appid = appid(&req)?;
+    let image = devweapp::release_qr_code(&state, &appid).await?;
+    Ok(ok(json!({ "releaseQrCode": image })))
+}

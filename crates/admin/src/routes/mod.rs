@@ -1,0 +1,139 @@
+//! HTTP routes; thin handlers over the domain modules. Paths, methods and
+//! camelCase fields are wxcomponent's (`api/admin/routers.go`,
+//! `api/authpage`, `api/innerservice`), plus the proxy-route list, the
+//! authorization-link endpoint, `/inner/routes` and `/healthz`.
+
+mod authorizers;
+mod authpage;
+mod console;
+mod devweapp;
+mod health;
+mod inner;
+mod proxy;
+mod records;
+mod rules;
+mod session;
+mod settings;
+mod tokens;
+
+use actix_web::{web, HttpResponse};
+use common::envelope::Envelope;
+use serde::Serialize;
+
+/// `{"code":0,"errorMsg":"OK","data":...}`.
+pub(crate) fn ok<T: Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Ok().json(Envelope::ok(data))
+}
+
+/// `{"code":0,"errorMsg":"OK"}`.
+pub(crate) fn ok_empty() -> HttpResponse {
+    HttpResponse::Ok().json(Envelope::ok_empty())
+}
+
+/// Registers every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .service(
+            web::scope("/inner")
+                .route(
+                    "/component-access-token",
+                    web::get().to(inner::component_token),
+                )
+                .route(
+                    "/authorizer-access-token",
+                    web::get().to(inner::authorizer_token),
+                )
+                .route("/token-rejected", web::post().to(inner::token_rejected))
+                .route("/ticket", web::get().to(inner::ticket))
+                .route("/routes", web::get().to(inner::routes)),
+        )
+        .service(
+            web::scope("/wxcomponent")
+                .route("/auth", web::put().to(session::login))
+                .service(
+                    web::scope("/authpage")
+                        .route("/componentinfo", web::get().to(authpage::component_info))
+                        .route("/preauthcode", web::get().to(authpage::preauthcode))
+                        .route(
+                            "/authorization-links",
+                            web::get().to(authpage::authorization_links),
+                        ),
+                )
+                .service(admin_scope())
+                .configure(console::assets),
+        )
+        .configure(console::pages);
+}
+
+fn admin_scope() -> actix_web::Scope {
+    web::scope("/admin")
+        // 第三方token
+        .route(
+            "/cloudbase-access-token",
+            web::get().to(tokens::cloudbase_token),
+        )
+        .route(
+            "/component-access-token",
+            web::get().to(tokens::component_token),
+        )
+        .route(
+            "/authorizer-access-token",
+            web::get().to(tokens::authorizer_token),
+        )
+        .route("/ticket", web::get().to(tokens::ticket))
+        // 消息与事件
+        .route(
+            "/wx-component-records",
+            web::get().to(records::component_records),
+        )
+        .route("/wx-biz-records", web::get().to(records::biz_records))
+        .route("/callback-config", web::get().to(records::callback_config))
+        .route("/callback-proxy-rule-list", web::get().to(rules::list))
+        .route("/callback-proxy-rule", web::post().to(rules::update))
+        .route("/callback-proxy-rule", web::put().to(rules::add))
+        .route("/callback-proxy-rule", web::delete().to(rules::delete))
+        .route("/callback-test", web::post().to(rules::test))
+        // 授权小程序管理
+        .route("/pull-authorizer-list", web::post().to(authorizers::pull))
+        .route("/authorizer-list", web::get().to(authorizers::list))
+        // 代开发小程序管理
+        .route("/dev-weapp-list", web::get().to(devweapp::list))
+        .route("/submit-audit", web::post().to(devweapp::submit_audit))
+        .route("/dev-versions", web::get().to(devweapp::versions))
+        .route("/template-list", web::get().to(devweapp::templates))
+        .route("/revoke-audit", web::post().to(devweapp::revoke_audit))
+        .route("/speed-up-audit", web::post().to(devweapp::speed_up_audit))
+        .route("/commit-code", web::post().to(devweapp::commit_code))
+        .route("/release-code", web::post().to(devweapp::release_code))
+        .route("/upload-media", web::post().to(devweapp::upload_media))
+        .route(
+            "/change-visit-status",
+            web::post().to(devweapp::change_visit_status),
+        )
+        .route(
+            "/rollback-release-version",
+            web::post().to(devweapp::rollback),
+        )
+        .route("/page-list", web::get().to(devweapp::pages))
+        .route("/category", web::get().to(devweapp::categories))
+        .route("/qrcode", web::get().to(devweapp::qrcode))
+        // 设置
+        .route("/secret", web::post().to(settings::set_secret))
+        .route("/secret", web::get().to(settings::get_secret))
+        .route(
+            "/componentinfo",
+            web::post().to(settings::set_component_info),
+        )
+        // 用户管理
+        .route("/username", web::post().to(session::change_username))
+        .route("/userpwd", web::post().to(session::change_password))
+        // 刷新token
+        .route("/refresh-auth", web::get().to(session::refresh))
+        // 转发设置
+        .route("/proxy", web::get().to(proxy::get_config))
+        .route("/proxy", web::post().to(proxy::set_config))
+        .route("/proxy-routes", web::get().to(proxy::list))
+        .route("/proxy-route", web::put().to(proxy::add))
+        .route("/proxy-route", web::post().to(proxy::update))
+        .route("/proxy-route", web::delete().to(proxy::delete))
+}

@@ -1,0 +1,59 @@
+//! `GET /admin/wx-component-records`, `/admin/wx-biz-records`,
+//! `/admin/callback-config`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::ok;
+use crate::auth::AuthUser;
+use crate::error::AdminResult;
+use crate::params::Query;
+use crate::records::{self, BizFilter, Window};
+use crate::state::AppState;
+
+/// Pushes to the component URL: `startTime`, `endTime`, `infoType`, `offset`, `limit`.
+pub async fn component_records(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let window = Window::from_query(&query)?;
+    let info_type = query.text("infoType").map(str::to_string);
+    let page = state
+        .db
+        .run(move |conn| records::component_records(conn, &window, info_type.as_deref()))
+        .await?;
+    Ok(ok(page))
+}
+
+/// Pushes to the biz URL: `startTime`, `endTime`, `appid`, `msgType`, `event`, `offset`, `limit`.
+pub async fn biz_records(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let window = Window::from_query(&query)?;
+    let filter = BizFilter {
+        appid: query.text("appid").map(str::to_string),
+        msg_type: query.text("msgType").map(str::to_string),
+        event: query.text("event").map(str::to_string),
+    };
+    let page = state
+        .db
+        .run(move |conn| records::biz_records(conn, &window, &filter))
+        .await?;
+    Ok(ok(page))
+}
+
+/// Where WeChat's pushes must be configured to go.
+pub async fn callback_config(_: AuthUser, state: web::Data<AppState>) -> HttpResponse {
+    ok(json!({
+        "envId": "",
+        "service": "",
+        "componentPath": "/wxcallback/component",
+        "bizPath": "/wxcallback/biz/$APPID$",
+        "textMode": if state.settings.callback.cloudrun_mode { "json" } else { "xml" },
+    }))
+}

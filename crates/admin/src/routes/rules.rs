@@ -1,0 +1,92 @@
+//! Forward rules: `GET /admin/callback-proxy-rule-list`, `PUT` (add),
+//! `POST` (update), `DELETE /admin/callback-proxy-rule`, `POST /admin/callback-test`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ok, ok_empty};
+use crate::auth::AuthUser;
+use crate::error::{AdminError, AdminResult};
+use crate::params::{self, Query};
+use crate::rules::{self, Kind, RuleInput};
+use crate::state::AppState;
+
+/// `{total, rules}`: `type` 0 all / 1 component / 2 biz, `offset`, `limit`.
+pub async fn list(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let kind = Kind::from_code(query.int("type", 0)?)?;
+    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
+    let limit = query.int_in("limit", 20, 1, 1000)?;
+    let (total, rules) = state
+        .db
+        .run(move |conn| rules::list(conn, kind, offset, limit))
+        .await?;
+    Ok(ok(json!({ "total": total, "rules": rules })))
+}
+
+/// Adds a rule.
+pub async fn add(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let input: RuleInput = params::json(&body)?;
+    state
+        .db
+        .run(move |conn| Ok(rules::add(conn, &input)))
+        .await??;
+    Ok(ok_empty())
+}
+
+/// Updates the rule `id`.
+pub async fn update(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let input: RuleInput = params::json(&body)?;
+    state
+        .db
+        .run(move |conn| Ok(rules::update(conn, &input)))
+        .await??;
+    Ok(ok_empty())
+}
+
+/// Deletes the rule `?id=`.
+pub async fn delete(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let id = query.int("id", 0)?;
+    if id <= 0 {
+        return Err(AdminError::invalid("id: a positive rule id is required"));
+    }
+    state
+        .db
+        .run(move |conn| Ok(rules::delete(conn, id)))
+        .await??;
+    Ok(ok_empty())
+}
+
+#[derive(Deserialize)]
+struct TestBody {
+    id: i64,
+}
+
+/// Sends a sample push to the rule's target; `data` is its answer.
+pub async fn test(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let body: TestBody = params::json(&body)?;
+    let answer = rules::test(&state, body.id).await?;
+    Ok(ok(answer))
+}

@@ -1,0 +1,162 @@
+//! `PUT /wxcomponent/auth` (login), `GET /admin/refresh-auth`,
+//! `POST /admin/username`, `POST /admin/userpwd`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ok, ok_empty};
+use crate::auth::AuthUser;
+use crate::client_ip;
+use crate::error::{AdminError, AdminResult};
+use crate::lockout;
+use crate::params;
+use crate::state::AppState;
+use crate::users::{self, Verdict};
+
+#[derive(Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// Logs in with the username and md5 of the password; answers `{"jwt"}`.
+/// Locked-out addresses get 1011 before any check is made.
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let body: LoginBody = params::json(&body)?;
+    if body.username.is_empty() {
+        return Err(AdminError::invalid("username: required"));
+    }
+    if body.password.is_empty() {
+        return Err(AdminError::invalid("password: required"));
+    }
+    let ip = client_ip::client_ip(&req, &state.trusted_proxies)
+        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+    let window = state.settings.admin.login_lockout_secs;
+    let max = state.settings.admin.login_max_failures;
+    let passwords = state.passwords.clone();
+    let user = state
+        .db
+        .run(move |conn| {
+            if lockout::failures(conn, &ip, window)? >= max {
+                return Ok(Err(AdminError::LockedOut));
+            }
+            let found = users::find_by_name(conn, &body.username)?;
+            let verdict = passwords.verify(found.as_ref().map(|u| u.password.as_str()), &body.password);
+            match (verdict, found) {
+                (Verdict::Match, Some(user)) => Ok(Ok(user)),
+                (Verdict::LegacyMatch, Some(mut user)) => {
+                    match passwords.hash(&body.password) {
+                        Ok(hash) => {
+                            users::set_password(conn, user.id, &hash)?;
+                            tracing::info!(user = %user.username, "upgraded a wxcomponent md5 password to argon2id");
+                            user.password = hash;
+                            Ok(Ok(user))
+                        }
+                        Err(e) => Ok(Err(e)),
+                    }
+                }
+                _ => {
+                    let count = lockout::record_failure(conn, &ip, window)?;
+                    tracing::warn!(ip = %ip, failures = count, "failed console login");
+                    Ok(Err(AdminError::AuthFailed))
+                }
+            }
+        })
+        .await??;
+    let jwt = state.jwt.issue(&user)?;
+    Ok(ok(json!({ "jwt": jwt })))
+}
+
+/// A fresh JWT for the logged-in user.
+pub async fn refresh(user: AuthUser, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
+    let jwt = state.jwt.issue(&user.user)?;
+    Ok(ok(json!({ "jwt": jwt })))
+}
+
+#[derive(Deserialize)]
+struct UsernameBody {
+    #[serde(default)]
+    username: String,
+}
+
+/// Renames the logged-in user.
+pub async fn change_username(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let body: UsernameBody = params::json(&body)?;
+    let name = body.username.trim().to_string();
+    if name.is_empty() {
+        return Err(AdminError::invalid("username: required"));
+    }
+    users::check_username(&name)?;
+    let id = user.user.id;
+    let changed = state
+        .db
+        .run(move |conn| users::set_username(conn, id, &name))
+        .await?;
+    if !changed {
+        return Err(AdminError::User("username: already taken".into()));
+    }
+    Ok(ok_empty())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PasswordBody {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    old_password: String,
+}
+
+/// Changes the logged-in user's password; the old one is required. Every
+/// JWT issued before stops working.
+pub async fn change_password(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let body: PasswordBody = params::json(&body)?;
+    if body.old_password.is_empty() {
+        return Err(AdminError::invalid("oldPassword: required"));
+    }
+    if body.password.is_empty() {
+        return Err(AdminError::invalid("password: required"));
+    }
+    users::check_client_password("password", &body.password)?;
+    if body.password == body.old_password {
+        return Err(AdminError::invalid(
+            "password: the new password is the same as the old password",
+        ));
+    }
+    let passwords = state.passwords.clone();
+    let current = user.user;
+    state
+        .db
+        .run(move |conn| {
+            // Re-read: the row may have changed since the JWT was checked.
+            let Some(stored) = users::find_by_id(conn, current.id)? else {
+                return Ok(Err(AdminError::AuthToken));
+            };
+            match passwords.verify(Some(&stored.password), &body.old_password) {
+                Verdict::NoMatch => Ok(Err(AdminError::User("oldPassword: wrong password".into()))),
+                Verdict::Match | Verdict::LegacyMatch => match passwords.hash(&body.password) {
+                    Ok(hash) => {
+                        users::set_password(conn, stored.id, &hash)?;
+                        Ok(Ok(()))
+                    }
+                    Err(e) => Ok(Err(e)),
+                },
+            }
+        })
+        .await??;
+    tracing::info!(user = %current.username, "console password changed");
+    Ok(ok_empty())
+}

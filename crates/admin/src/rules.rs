@@ -1,0 +1,423 @@
+//! Message-forward rules in wxcomponent's `wxcallback_rules` table and format:
+//! a push matching (infoType) — a component event — or (msgType, event) — a
+//! message to an authorizer — is forwarded to `http://{callback.forward_host}:{port}{path}`
+//! (`$APPID$` in the path replaced by the authorizer). The callback receiver
+//! reads the table; it notices changes through `COUNT(*)`, `MAX(id)` and
+//! `MAX(updatetime)`, so every change here goes through plain row writes.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use common::db::schema::wxcallback_rules;
+use common::db::{DbConnection, DbError};
+use common::tokens::store;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::AdminError;
+use crate::state::AppState;
+
+/// `type` of an HTTP forward rule (the only kind wxcomponent has).
+pub const RULE_TYPE_HTTP: i32 = 1;
+/// Longest name, infoType, msgType or event.
+pub const MAX_FIELD_CHARS: usize = 64;
+
+/// Where a rule forwards to (`info` column, wxcomponent's `HttpProxyConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Port on `callback.forward_host`.
+    pub port: i64,
+    /// Path, may contain `$APPID$`.
+    #[serde(default)]
+    pub path: String,
+}
+
+/// A rule as the console sends it (`PUT` adds, `POST` updates by `id`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleInput {
+    /// Required for updates.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Component event type (`authorized`, ...), for component rules.
+    #[serde(default)]
+    pub info_type: String,
+    /// Message type (`text`, `event`, ...), for message rules.
+    #[serde(default)]
+    pub msg_type: String,
+    /// Event name for `msgType = event`.
+    #[serde(default)]
+    pub event: String,
+    /// 1 on, 0 off (`true`/`false` accepted).
+    #[serde(default)]
+    pub open: Value,
+    /// The forward target.
+    pub data: Target,
+}
+
+/// A rule as the console lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    /// Row id.
+    pub id: i32,
+    /// Display name.
+    pub name: String,
+    /// Component event type.
+    pub info_type: String,
+    /// Message type.
+    pub msg_type: String,
+    /// Event.
+    pub event: String,
+    /// 1 on, 0 off.
+    pub open: i32,
+    /// Forward target.
+    pub data: Target,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// Unix seconds.
+    pub update_time: i64,
+}
+
+/// A validated rule ready to store.
+#[derive(Debug, Clone)]
+struct Checked {
+    name: String,
+    info_type: String,
+    msg_type: String,
+    event: String,
+    open: i32,
+    info: String,
+}
+
+fn check_field(name: &str, value: &str) -> Result<String, AdminError> {
+    let value = value.trim();
+    if value.chars().count() > MAX_FIELD_CHARS || value.chars().any(char::is_control) {
+        return Err(AdminError::invalid(format!(
+            "{name}: at most {MAX_FIELD_CHARS} characters without control characters"
+        )));
+    }
+    Ok(value.to_string())
+}
+
+fn open_flag(value: &Value) -> Result<i32, AdminError> {
+    match value {
+        Value::Null => Ok(0),
+        Value::Bool(b) => Ok(i32::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(0) => Ok(0),
+            Some(_) => Ok(1),
+            None => Err(AdminError::invalid("open: must be 0 or 1")),
+        },
+        _ => Err(AdminError::invalid("open: must be 0 or 1")),
+    }
+}
+
+impl RuleInput {
+    fn check(&self) -> Result<Checked, AdminError> {
+        let info_type = check_field("infoType", &self.info_type)?;
+        let msg_type = check_field("msgType", &self.msg_type)?;
+        let event = check_field("event", &self.event)?;
+        if info_type.is_empty() && msg_type.is_empty() && event.is_empty() {
+            return Err(AdminError::invalid(
+                "infoType/msgType/event: 消息推送类型为空 (set infoType for a component event, or msgType and event for a message)",
+            ));
+        }
+        if !info_type.is_empty() && (!msg_type.is_empty() || !event.is_empty()) {
+            return Err(AdminError::invalid(
+                "infoType: a rule matches either a component event (infoType) or a message (msgType, event), not both",
+            ));
+        }
+        if !(1..=65535).contains(&self.data.port) {
+            return Err(AdminError::invalid(
+                "data.port: must be between 1 and 65535",
+            ));
+        }
+        let path = self.data.path.trim();
+        if !(path.is_empty() || path.starts_with('/'))
+            || path.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(AdminError::invalid(
+                "data.path: must start with / and contain no spaces",
+            ));
+        }
+        let info = serde_json::to_string(&Target {
+            port: self.data.port,
+            path: path.to_string(),
+        })
+        .map_err(AdminError::internal)?;
+        Ok(Checked {
+            name: check_field("name", &self.name)?,
+            info_type,
+            msg_type,
+            event,
+            open: open_flag(&self.open)?,
+            info,
+        })
+    }
+}
+
+fn duplicate(c: &Checked) -> AdminError {
+    AdminError::invalid(format!(
+        "该事件已存在转发规则: a rule for infoType={:?}, msgType={:?}, event={:?} already exists",
+        c.info_type, c.msg_type, c.event
+    ))
+}
+
+type Row = (
+    i32,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    i32,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+const COLUMNS: (
+    wxcallback_rules::id,
+    wxcallback_rules::name,
+    wxcallback_rules::infotype,
+    wxcallback_rules::msgtype,
+    wxcallback_rules::event,
+    wxcallback_rules::rule_type,
+    wxcallback_rules::open,
+    wxcallback_rules::info,
+    wxcallback_rules::createtime,
+    wxcallback_rules::updatetime,
+) = (
+    wxcallback_rules::id,
+    wxcallback_rules::name,
+    wxcallback_rules::infotype,
+    wxcallback_rules::msgtype,
+    wxcallback_rules::event,
+    wxcallback_rules::rule_type,
+    wxcallback_rules::open,
+    wxcallback_rules::info,
+    wxcallback_rules::createtime,
+    wxcallback_rules::updatetime,
+);
+
+fn to_rule(row: Row) -> Option<Rule> {
+    let (id, name, info_type, msg_type, event, _, open, info, created, updated) = row;
+    match serde_json::from_str::<Target>(&info) {
+        Ok(data) => Some(Rule {
+            id,
+            name,
+            info_type,
+            msg_type,
+            event,
+            open,
+            data,
+            create_time: created.and_utc().timestamp(),
+            update_time: updated.and_utc().timestamp(),
+        }),
+        Err(e) => {
+            tracing::warn!(id, error = %e, "forward rule with unreadable info skipped");
+            None
+        }
+    }
+}
+
+/// Which rules to list (wxcomponent's `type` query parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Every rule.
+    All,
+    /// Component-event rules (infoType set).
+    Component,
+    /// Message rules (infoType empty).
+    Biz,
+}
+
+impl Kind {
+    /// 0 all, 1 component, 2 biz.
+    pub fn from_code(code: i64) -> Result<Self, AdminError> {
+        match code {
+            0 => Ok(Self::All),
+            1 => Ok(Self::Component),
+            2 => Ok(Self::Biz),
+            _ => Err(AdminError::invalid(
+                "type: must be 0 (all), 1 (component) or 2 (biz)",
+            )),
+        }
+    }
+}
+
+/// A page of rules and the total of that kind.
+pub fn list(
+    conn: &mut DbConnection,
+    kind: Kind,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Rule>), DbError> {
+    let query = || {
+        let q = wxcallback_rules::table.into_boxed();
+        match kind {
+            Kind::All => q,
+            Kind::Component => q.filter(wxcallback_rules::infotype.ne("")),
+            Kind::Biz => q.filter(wxcallback_rules::infotype.eq("")),
+        }
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<Row> = query()
+        .select(COLUMNS)
+        .order(wxcallback_rules::id.asc())
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok((total, rows.into_iter().filter_map(to_rule).collect()))
+}
+
+/// Adds a rule; a duplicate (infoType, msgType, event) is 1001.
+pub fn add(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
+    let c = input.check()?;
+    let now = store::now();
+    let inserted = diesel::insert_into(wxcallback_rules::table)
+        .values((
+            wxcallback_rules::name.eq(&c.name),
+            wxcallback_rules::infotype.eq(&c.info_type),
+            wxcallback_rules::msgtype.eq(&c.msg_type),
+            wxcallback_rules::event.eq(&c.event),
+            wxcallback_rules::rule_type.eq(RULE_TYPE_HTTP),
+            wxcallback_rules::open.eq(c.open),
+            wxcallback_rules::info.eq(&c.info),
+            wxcallback_rules::createtime.eq(now),
+            wxcallback_rules::updatetime.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(duplicate(&c))
+        }
+        Err(e) => Err(DbError::from(e).into()),
+    }
+}
+
+fn rule_id(id: Option<i64>) -> Result<i32, AdminError> {
+    id.and_then(|i| i32::try_from(i).ok())
+        .filter(|i| *i > 0)
+        .ok_or_else(|| AdminError::invalid("id: a positive rule id is required"))
+}
+
+/// Updates rule `input.id`; unknown ids and duplicates are 1001.
+pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
+    let id = rule_id(input.id)?;
+    let c = input.check()?;
+    let updated = diesel::update(wxcallback_rules::table.find(id))
+        .set((
+            wxcallback_rules::name.eq(&c.name),
+            wxcallback_rules::infotype.eq(&c.info_type),
+            wxcallback_rules::msgtype.eq(&c.msg_type),
+            wxcallback_rules::event.eq(&c.event),
+            wxcallback_rules::rule_type.eq(RULE_TYPE_HTTP),
+            wxcallback_rules::open.eq(c.open),
+            wxcallback_rules::info.eq(&c.info),
+            wxcallback_rules::updatetime.eq(store::now()),
+        ))
+        .execute(conn);
+    match updated {
+        Ok(0) => Err(AdminError::invalid(format!(
+            "id: no forward rule with id {id}"
+        ))),
+        Ok(_) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(duplicate(&c))
+        }
+        Err(e) => Err(DbError::from(e).into()),
+    }
+}
+
+/// Deletes rule `id` (deleting one that is gone is not an error).
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AdminError> {
+    let id = rule_id(Some(id))?;
+    diesel::delete(wxcallback_rules::table.find(id))
+        .execute(conn)
+        .map_err(DbError::from)?;
+    Ok(())
+}
+
+/// The rule `id` with its type.
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<(Rule, i32), AdminError> {
+    let id = rule_id(Some(id))?;
+    let row: Option<Row> = wxcallback_rules::table
+        .find(id)
+        .select(COLUMNS)
+        .first(conn)
+        .optional()
+        .map_err(DbError::from)?;
+    let row =
+        row.ok_or_else(|| AdminError::invalid(format!("id: no forward rule with id {id}")))?;
+    let rule_type = row.5;
+    let rule = to_rule(row).ok_or_else(|| {
+        AdminError::InvalidStatus("该规则类型异常: its target cannot be read".into())
+    })?;
+    Ok((rule, rule_type))
+}
+
+/// The sample push `POST /admin/callback-test` sends (wxcomponent's).
+pub fn sample_push(rule: &Rule) -> Value {
+    let now = store::now().and_utc().timestamp();
+    if rule.info_type.is_empty() {
+        let mut body = json!({
+            "CreateTime": now,
+            "ToUserName": "TestUserName1",
+            "FromUserName": "TestUserName2",
+            "Data": "TestData",
+        });
+        if !rule.msg_type.is_empty() {
+            body["MsgType"] = json!(rule.msg_type);
+        }
+        if !rule.event.is_empty() {
+            body["Event"] = json!(rule.event);
+        }
+        body
+    } else {
+        json!({"CreateTime": now, "InfoType": rule.info_type, "Data": "TestData"})
+    }
+}
+
+/// Sends the sample push to the rule's target and answers its reply body.
+pub async fn test(state: &AppState, id: i64) -> Result<String, AdminError> {
+    let (rule, rule_type) = state.db.run(move |conn| Ok(find(conn, id))).await??;
+    if rule.open == 0 || rule_type != RULE_TYPE_HTTP {
+        return Err(AdminError::InvalidStatus(
+            "该规则未启用或类型异常 (the rule is off or not an HTTP rule)".into(),
+        ));
+    }
+    let path = rule.data.path.replace("$APPID$", "wxtestappid");
+    let url = format!(
+        "http://{}:{}{}",
+        state.settings.callback.forward_host, rule.data.port, path
+    );
+    let response = state
+        .http
+        .post(&url)
+        .json(&sample_push(&rule))
+        .timeout(Duration::from_millis(
+            state.settings.callback.forward_timeout_ms,
+        ))
+        .send()
+        .await
+        .map_err(|e| AdminError::Upstream(format!("POST {url}: {e}")))?;
+    let status = response.status();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| AdminError::Upstream(format!("POST {url}: {e}")))?;
+    if !status.is_success() {
+        return Err(AdminError::Upstream(format!(
+            "POST {url}: HTTP {status}: {body}"
+        )));
+    }
+    Ok(body)
+}

@@ -1,0 +1,203 @@
+//! WeChat calls made with a platform or authorizer token. A token WeChat
+//! rejects (40001/42001) is reported to the token core (invalidated only if
+//! still current) and the call is made once more with the fresh one.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use common::tokens::TokenKey;
+use common::wechat::WechatError;
+use serde_json::Value;
+
+use crate::error::AdminError;
+use crate::state::AppState;
+
+/// HTTP method of a WeChat call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET with query parameters only.
+    Get,
+    /// POST with a JSON body.
+    Post,
+}
+
+fn token_param(key: &TokenKey) -> &'static str {
+    match key {
+        TokenKey::Component => "component_access_token",
+        TokenKey::Authorizer(_) => "access_token",
+    }
+}
+
+/// Calls `path` with the token of `key`, retrying once after a rejected token.
+pub async fn call(
+    state: &AppState,
+    key: &TokenKey,
+    method: Method,
+    path: &str,
+    query: &[(&str, &str)],
+    body: &Value,
+) -> Result<Value, AdminError> {
+    let mut retried = false;
+    loop {
+        let token = state.tokens.get(key).await?.token;
+        let mut params: Vec<(&str, &str)> = vec![(token_param(key), token.as_str())];
+        params.extend_from_slice(query);
+        let client = state.tokens.client();
+        let answer: Result<Value, WechatError> = match method {
+            Method::Get => client.get_json(path, &params).await,
+            Method::Post => client.post_json(path, &params, body).await,
+        };
+        match answer {
+            Err(e) if e.is_token_rejected() && !retried => {
+                state.tokens.report_rejected(key, &token).await?;
+                retried = true;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// Calls with an authorizer's token.
+pub async fn authorizer_call(
+    state: &AppState,
+    appid: &str,
+    method: Method,
+    path: &str,
+    query: &[(&str, &str)],
+    body: &Value,
+) -> Result<Value, AdminError> {
+    call(
+        state,
+        &TokenKey::Authorizer(appid.to_string()),
+        method,
+        path,
+        query,
+        body,
+    )
+    .await
+}
+
+/// A transport failure without the URL (its query holds the access token).
+fn transport(path: &str, e: reqwest::Error) -> AdminError {
+    AdminError::Upstream(format!(
+        "WeChat request to {path} failed: {}",
+        e.without_url()
+    ))
+}
+
+/// The WeChat error in a JSON answer that should have been something else.
+fn error_in(path: &str, bytes: &[u8]) -> AdminError {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) if v.get("errcode").and_then(Value::as_i64).unwrap_or(0) != 0 => {
+            AdminError::Upstream(format!(
+                "WeChat error {} for {path}: {}",
+                v["errcode"],
+                v.get("errmsg").and_then(Value::as_str).unwrap_or_default()
+            ))
+        }
+        _ => AdminError::Upstream(format!("unexpected answer from WeChat for {path}")),
+    }
+}
+
+fn rejected(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .and_then(|v| v.get("errcode").and_then(Value::as_i64))
+        .is_some_and(|c| matches!(c, 40001 | 40014 | 42001))
+}
+
+/// Fetches an image (QR codes) with an authorizer's token; answers it as
+/// base64, as wxcomponent's console expects.
+pub async fn authorizer_image(
+    state: &AppState,
+    appid: &str,
+    method: Method,
+    path: &str,
+    body: &Value,
+) -> Result<String, AdminError> {
+    let key = TokenKey::Authorizer(appid.to_string());
+    let url = format!("{}{path}", state.tokens.client().base_url());
+    let mut retried = false;
+    loop {
+        let token = state.tokens.get(&key).await?.token;
+        let request = match method {
+            Method::Get => state.http.get(&url),
+            Method::Post => state.http.post(&url).json(body),
+        };
+        let response = request
+            .query(&[("access_token", token.as_str())])
+            .send()
+            .await
+            .map_err(|e| transport(path, e))?;
+        let is_image = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("image/"));
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| transport(path, e))?;
+        if status.is_success() && is_image {
+            return Ok(STANDARD.encode(&bytes));
+        }
+        if rejected(&bytes) && !retried {
+            state.tokens.report_rejected(&key, &token).await?;
+            retried = true;
+            continue;
+        }
+        if !status.is_success() {
+            return Err(AdminError::Upstream(format!(
+                "WeChat answered HTTP {} for {path}",
+                status.as_u16()
+            )));
+        }
+        return Err(error_in(path, &bytes));
+    }
+}
+
+/// Uploads a temporary media file (`/cgi-bin/media/upload`) for an authorizer.
+pub async fn upload_media(
+    state: &AppState,
+    appid: &str,
+    media_type: &str,
+    file_name: &str,
+    content_type: &str,
+    data: Vec<u8>,
+) -> Result<Value, AdminError> {
+    let path = "/cgi-bin/media/upload";
+    let key = TokenKey::Authorizer(appid.to_string());
+    let url = format!("{}{path}", state.tokens.client().base_url());
+    let mut retried = false;
+    loop {
+        let token = state.tokens.get(&key).await?.token;
+        let part = reqwest::multipart::Part::bytes(data.clone())
+            .file_name(file_name.to_string())
+            .mime_str(content_type)
+            .map_err(|e| AdminError::invalid(format!("media: content type: {e}")))?;
+        let form = reqwest::multipart::Form::new().part("media", part);
+        let response = state
+            .http
+            .post(&url)
+            .query(&[("access_token", token.as_str()), ("type", media_type)])
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| transport(path, e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| transport(path, e))?;
+        if rejected(&bytes) && !retried {
+            state.tokens.report_rejected(&key, &token).await?;
+            retried = true;
+            continue;
+        }
+        if !status.is_success() {
+            return Err(AdminError::Upstream(format!(
+                "WeChat answered HTTP {} for {path}",
+                status.as_u16()
+            )));
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| error_in(path, &bytes))?;
+        if value.get("errcode").and_then(Value::as_i64).unwrap_or(0) != 0 {
+            return Err(error_in(path, &bytes));
+        }
+        return Ok(value);
+    }
+}

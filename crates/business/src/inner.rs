@@ -1,0 +1,135 @@
+//! Tokens from the admin's inner API, reached through the gateway's internal
+//! listener. The business service never holds WeChat secrets: it asks for a
+//! token per call (the admin caches them) and reports a token WeChat rejected
+//! so the token manager replaces it (only if it is still the current one).
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Why no token could be obtained.
+#[derive(Debug, thiserror::Error)]
+pub enum InnerError {
+    /// The inner API could not be reached.
+    #[error("token manager unreachable: {0}")]
+    Unreachable(String),
+    /// The inner API refused (code ≠ 0): e.g. 1007 no ticket yet, or the
+    /// account is not authorized.
+    #[error("token manager refused ({code}): {message}")]
+    Refused {
+        /// wxcomponent error code.
+        code: i64,
+        /// Its message.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    code: i64,
+    #[serde(default, rename = "errorMsg")]
+    error_msg: String,
+    #[serde(default)]
+    data: Option<TokenData>,
+}
+
+#[derive(Deserialize)]
+struct TokenData {
+    token: String,
+}
+
+/// Client of the admin's `/inner/*` token routes.
+#[derive(Clone)]
+pub struct InnerClient {
+    http: reqwest::Client,
+    base_url: String,
+    token: SecretString,
+}
+
+impl InnerClient {
+    /// A client for `base_url` presenting `token`.
+    pub fn new(base_url: &str, token: SecretString) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            token,
+        })
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
+        let token = self.token.expose_secret();
+        if token.is_empty() {
+            request
+        } else {
+            request.bearer_auth(token)
+        }
+    }
+
+    /// The current `authorizer_access_token` of `appid`.
+    pub async fn authorizer_token(&self, appid: &str) -> Result<String, InnerError> {
+        self.token(
+            self.request(reqwest::Method::GET, "/inner/authorizer-access-token")
+                .query(&[("appid", appid)]),
+        )
+        .await
+    }
+
+    /// The current `component_access_token`.
+    pub async fn component_token(&self) -> Result<String, InnerError> {
+        self.token(self.request(reqwest::Method::GET, "/inner/component-access-token"))
+            .await
+    }
+
+    /// Reports that WeChat rejected `token` (40001/42001); `appid` empty for
+    /// the component token.
+    pub async fn report_rejected(&self, appid: &str, token: &str) -> Result<(), InnerError> {
+        let response = self
+            .request(reqwest::Method::POST, "/inner/token-rejected")
+            .json(&json!({"appid": appid, "token": token}))
+            .send()
+            .await
+            .map_err(|e| InnerError::Unreachable(e.to_string()))?;
+        let envelope: Envelope = response
+            .json()
+            .await
+            .map_err(|e| InnerError::Unreachable(e.to_string()))?;
+        if envelope.code != 0 {
+            return Err(InnerError::Refused {
+                code: envelope.code,
+                message: envelope.error_msg,
+            });
+        }
+        Ok(())
+    }
+
+    async fn token(&self, request: reqwest::RequestBuilder) -> Result<String, InnerError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| InnerError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        let envelope: Envelope = response
+            .json()
+            .await
+            .map_err(|e| InnerError::Unreachable(format!("HTTP {status}: {e}")))?;
+        match envelope {
+            Envelope {
+                code: 0,
+                data: Some(data),
+                ..
+            } if !data.token.is_empty() => Ok(data.token),
+            other => Err(InnerError::Refused {
+                code: other.code,
+                message: other.error_msg,
+            }),
+        }
+    }
+}

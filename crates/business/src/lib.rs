@@ -1,0 +1,135 @@
+//! The example business service: what a WeChat platform developer copies to
+//! build their own service behind the gateway. The Cloud Run templates'
+//! counter (`GET/POST /api/count`), mini-program login (`GET /api/login`),
+//! official-account management through authorizer tokens from the admin's
+//! inner API (`/api/v0.1/cgi-bin/*`), and the target of forwarded messages
+//! with keyword auto-reply (`POST /api/wx/message/{appid}`). It never holds
+//! WeChat secrets of the platform: tokens come from the token manager.
+
+pub mod autoreply;
+pub mod counter;
+pub mod error;
+mod fields;
+pub mod inner;
+pub mod login;
+pub mod menu;
+mod routes;
+pub mod wechat;
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use common::config::{BusinessSettings, Settings};
+use common::db::{Db, DbError};
+use common::wechat::WechatClient;
+use inner::InnerClient;
+use secrecy::SecretString;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The configured `business.host:business.port`.
+        address: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Start-up was interrupted.
+    #[error("start-up task failed: {0}")]
+    Task(String),
+    /// An HTTP client could not be built.
+    #[error("cannot build an HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+/// What the handlers share.
+pub struct AppState {
+    /// The `[business]` settings.
+    pub settings: BusinessSettings,
+    /// The database.
+    pub db: Db,
+    /// The token manager's inner API.
+    pub inner: InnerClient,
+    /// WeChat (or wxsim).
+    pub wechat: WechatClient,
+    /// The platform appid (for component mini-program login).
+    pub component_appid: String,
+    /// The secret login tokens are signed with.
+    pub jwt_secret: SecretString,
+}
+
+/// A bound, not yet running business service.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database (applying migrations) and binds the listener; port 0
+    /// picks a free port, which [`Application::address`] reports.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let db_settings = settings.database.clone();
+        let configured = settings.business.jwt_secret.clone();
+        let (db, jwt_secret) = tokio::task::spawn_blocking(move || {
+            let db = Db::connect(&db_settings)?;
+            let secret = login::jwt_secret(&mut *db.get()?, &configured)?;
+            Ok::<_, DbError>((db, secret))
+        })
+        .await
+        .map_err(|e| StartError::Task(e.to_string()))??;
+        let timeout = std::time::Duration::from_millis(settings.tokens.wechat_timeout_ms);
+        let state = web::Data::new(AppState {
+            inner: InnerClient::new(
+                &settings.business.inner_api_url,
+                settings.business.inner_token.clone(),
+            )?,
+            wechat: WechatClient::new(&settings.wechat.api_base_url, timeout)?,
+            component_appid: settings.wechat.component_appid.clone(),
+            settings: settings.business.clone(),
+            db: db.clone(),
+            jwt_secret,
+        });
+        let address = format!("{}:{}", settings.business.host, settings.business.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let bind_error = |source| StartError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let local = listener.local_addr().map_err(bind_error)?;
+        let db = web::Data::new(db);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(common::request_log::middleware())
+                .app_data(db.clone())
+                .app_data(state.clone())
+                .configure(routes::configure)
+        })
+        .shutdown_timeout(5)
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        Ok(Self {
+            address: local,
+            server,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,30 @@
+//! HTTP routes; thin handlers over the domain modules.
+
+mod autoreply;
+mod counter;
+mod health;
+mod login;
+mod message;
+mod oa;
+
+use actix_web::web;
+
+/// Registers every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .service(
+            web::resource("/api/count")
+                .route(web::get().to(counter::get_count))
+                .route(web::post().to(counter::update_count)),
+        )
+        .route("/api/login", web::get().to(login::login))
+        .route("/api/me", web::get().to(login::me))
+        .route("/api/wx/message/{appid}", web::post().to(message::handle))
+        .service(
+            web::resource("/api/autoreply")
+                .route(web::get().to(autoreply::list))
+                .route(web::post().to(autoreply::create)),
+        )
+        .route("/api/autoreply/{id}", web::delete().to(autoreply::delete))
+        .configure(oa::configure);
+}

@@ -1,0 +1,215 @@
+//! Turning an `authorized`/`updateauthorized` push into an authorizer row:
+//! exchange the code (`api_query_auth`), fetch the account
+//! (`api_get_authorizer_info`), store both and the first access token. Runs
+//! in the background so the push is answered within WeChat's 5 s, retrying
+//! with backoff while WeChat or the token core is briefly unavailable.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use common::db::schema::authorizers;
+use common::db::DbError;
+use common::message::AuthorizationChange;
+use common::tokens::store::{self, StoredToken};
+use common::tokens::{TokenError, TokenKey, TokenManager};
+use common::wechat::WechatError;
+use diesel::prelude::*;
+
+/// WeChat codes after which retrying cannot help (code invalid/expired/used,
+/// account not authorized).
+const PERMANENT: [i64; 4] = [61009, 61010, 61003, 40013];
+
+/// How often to try before giving up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Starts the exchange in the background. The code is exchanged once and
+/// the refresh token stored at once; fetching the account's details is
+/// retried separately, so a retry never re-spends the single-use code.
+pub fn spawn(tokens: TokenManager, change: AuthorizationChange, authorized_at: i64) {
+    tokio::spawn(async move {
+        let appid = change.authorizer_appid.clone();
+        let exchanged = retrying(&appid, "exchange the authorization code", || {
+            exchange_code(&tokens, &change, authorized_at)
+        })
+        .await;
+        if exchanged.is_none() {
+            return;
+        }
+        if retrying(&appid, "fetch the authorizer's details", || {
+            store_details(&tokens, &appid)
+        })
+        .await
+        .is_some()
+        {
+            tracing::info!(%appid, "authorizer stored");
+        }
+    });
+}
+
+/// Runs `attempt` until it succeeds, fails permanently, or `MAX_ATTEMPTS` pass.
+async fn retrying<F, Fut>(appid: &str, what: &str, mut attempt: F) -> Option<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), TokenError>>,
+{
+    let mut delay = Duration::from_millis(250);
+    for n in 1..=MAX_ATTEMPTS {
+        match attempt().await {
+            Ok(()) => return Some(()),
+            Err(e) if is_permanent(&e) => {
+                tracing::error!(%appid, error = %e, "cannot {what}");
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(%appid, attempt = n, error = %e, "failed to {what}; retrying");
+                let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+                tokio::time::sleep(delay + jitter).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    tracing::error!(%appid, "gave up trying to {what}");
+    None
+}
+
+fn is_permanent(e: &TokenError) -> bool {
+    match e {
+        TokenError::Wechat(w) => w.errcode().is_some_and(|c| PERMANENT.contains(&c)),
+        TokenError::NoSecret => true,
+        _ => false,
+    }
+}
+
+/// Exchanges the code and stores the authorizer's refresh token and first
+/// access token.
+pub async fn exchange_code(
+    tokens: &TokenManager,
+    change: &AuthorizationChange,
+    authorized_at: i64,
+) -> Result<(), TokenError> {
+    let component_token = tokens.component_token().await?;
+    let info = match tokens
+        .client()
+        .query_auth(
+            &component_token,
+            tokens.component_appid(),
+            &change.authorization_code,
+        )
+        .await
+    {
+        Err(e) if e.is_token_rejected() => {
+            tokens
+                .report_rejected(&TokenKey::Component, &component_token)
+                .await?;
+            return Err(e.into());
+        }
+        other => other?,
+    };
+    if info.authorizer_appid != change.authorizer_appid {
+        return Err(TokenError::Wechat(WechatError::Decode {
+            path: "/cgi-bin/component/api_query_auth".into(),
+            detail: format!(
+                "code belongs to {}, push said {}",
+                info.authorizer_appid, change.authorizer_appid
+            ),
+        }));
+    }
+    let appid = change.authorizer_appid.clone();
+    let refresh_token = info.authorizer_refresh_token.clone();
+    let func_info = info.func_info_ids();
+    let auth_time = crate::records::stored_time(authorized_at);
+    let token = StoredToken {
+        token: info.authorizer_access_token.clone(),
+        expires_at: store::now() + TimeDelta::seconds(info.expires_in.max(0)),
+    };
+    tokens
+        .db()
+        .run(move |conn| {
+            conn.transaction::<_, DbError, _>(|conn| {
+                let grant = (
+                    authorizers::refreshtoken.eq(&refresh_token),
+                    authorizers::funcinfo.eq(&func_info),
+                    authorizers::authtime.eq(auth_time),
+                );
+                let updated =
+                    diesel::update(authorizers::table.filter(authorizers::appid.eq(&appid)))
+                        .set((grant, authorizers::updatetime.eq(store::now())))
+                        .execute(conn)?;
+                if updated == 0 {
+                    diesel::insert_into(authorizers::table)
+                        .values((authorizers::appid.eq(&appid), grant))
+                        .execute(conn)?;
+                }
+                store::save_token(conn, store::TOKEN_TYPE_AUTHORIZER, &appid, &token)
+            })
+        })
+        .await?;
+    tokens.forget(&TokenKey::Authorizer(change.authorizer_appid.clone()));
+    Ok(())
+}
+
+/// Fetches `api_get_authorizer_info` and stores the account's details.
+pub async fn store_details(tokens: &TokenManager, appid: &str) -> Result<(), TokenError> {
+    let component_token = tokens.component_token().await?;
+    let details = tokens
+        .client()
+        .authorizer_info(&component_token, tokens.component_appid(), appid)
+        .await?;
+    let row = Details {
+        app_type: details.app_type(),
+        service_type: clamp(details.service_type()),
+        nick_name: details.nick_name(),
+        user_name: details.user_name(),
+        head_img: details.head_img(),
+        qrcode_url: details.qrcode_url(),
+        principal_name: details.principal_name(),
+        func_info: details.func_info_ids(),
+        verify_info: clamp(details.verify_type()),
+    };
+    let appid = appid.to_string();
+    tokens.db().run(move |conn| row.store(conn, &appid)).await?;
+    Ok(())
+}
+
+fn clamp(v: i64) -> i32 {
+    i32::try_from(v).unwrap_or(-1)
+}
+
+struct Details {
+    app_type: i32,
+    service_type: i32,
+    nick_name: String,
+    user_name: String,
+    head_img: String,
+    qrcode_url: String,
+    principal_name: String,
+    func_info: String,
+    verify_info: i32,
+}
+
+impl Details {
+    fn store(&self, conn: &mut common::db::DbConnection, appid: &str) -> Result<(), DbError> {
+        let mut changes = diesel::update(authorizers::table.filter(authorizers::appid.eq(appid)))
+            .set((
+                authorizers::apptype.eq(self.app_type),
+                authorizers::servicetype.eq(self.service_type),
+                authorizers::nickname.eq(&self.nick_name),
+                authorizers::username.eq(&self.user_name),
+                authorizers::headimg.eq(&self.head_img),
+                authorizers::qrcodeurl.eq(&self.qrcode_url),
+                authorizers::principalname.eq(&self.principal_name),
+                authorizers::verifyinfo.eq(self.verify_info),
+                authorizers::updatetime.eq(store::now()),
+            ))
+            .execute(conn)?;
+        if !self.func_info.is_empty() {
+            changes += diesel::update(authorizers::table.filter(authorizers::appid.eq(appid)))
+                .set(authorizers::funcinfo.eq(&self.func_info))
+                .execute(conn)?;
+        }
+        if changes == 0 {
+            tracing::warn!(%appid, "authorizer gone before its details arrived");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! The callback receiver: WeChat's two push URLs, wire-compatible with
+//! wxcomponent — `/wxcallback/component` (授权事件URL) and
+//! `/wxcallback/biz/{appid}` (消息与事件URL). Every push is verified, stored
+//! before it is acknowledged, handled once however often WeChat retries it,
+//! and answered (encrypted when it came encrypted).
+
+mod authorization;
+pub mod error;
+mod forward;
+pub mod inbound;
+mod push;
+pub mod records;
+mod release;
+mod routes;
+pub mod rules;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use common::config::{CallbackSettings, Settings, SettingsError};
+use common::crypto::WxCrypt;
+use common::db::{Db, DbError};
+use common::tokens::TokenManager;
+use secrecy::ExposeSecret;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A setting is missing or unusable.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The configured `callback.host:callback.port`.
+        address: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Start-up was interrupted.
+    #[error("start-up task failed: {0}")]
+    Task(String),
+}
+
+/// What every request handler shares.
+pub struct CallbackState {
+    /// The `[callback]` settings.
+    pub settings: CallbackSettings,
+    /// The platform's message crypto; absent only in Cloud-Run-only set-ups.
+    pub crypt: Option<WxCrypt>,
+    /// The shared database.
+    pub db: Db,
+    /// Tokens for `api_query_auth` and the release check.
+    pub tokens: TokenManager,
+    /// Forward rules.
+    pub rules: rules::RuleCache,
+    /// Client for forwarding to business services.
+    pub http: reqwest::Client,
+    /// Appids whose pushes get the full-network-release answers.
+    pub release_appids: Vec<String>,
+}
+
+impl CallbackState {
+    fn forward_timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.forward_timeout_ms)
+    }
+}
+
+/// A bound, not yet running callback receiver.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    /// Checks the WeChat settings, opens the database (applying migrations)
+    /// and binds; port 0 picks a free port, which [`Application::address`] reports.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let crypt = crypt_from(&settings)?;
+        let db_settings = settings.database.clone();
+        let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings))
+            .await
+            .map_err(|e| StartError::Task(e.to_string()))??;
+        let tokens = TokenManager::from_settings(db.clone(), &settings)
+            .map_err(|e| StartError::Http(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .map_err(|e| StartError::Http(e.to_string()))?;
+        let cb = settings.callback.clone();
+        let address = format!("{}:{}", cb.host, cb.port);
+        let bind_error = |source| StartError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&address).map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        let state = web::Data::new(CallbackState {
+            release_appids: cb.release_test_appids(),
+            settings: cb,
+            crypt,
+            db: db.clone(),
+            tokens,
+            rules: rules::RuleCache::default(),
+            http,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(common::request_log::middleware())
+                .app_data(state.clone())
+                .configure(routes::configure)
+        })
+        .shutdown_timeout(5)
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        Ok(Self {
+            address: local,
+            server,
+            db,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGINT/SIGTERM, forgetting de-duplication keys older than
+    /// a day in the background.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let db = self.db.clone();
+        let purger = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                let cutoff = common::tokens::store::now() - chrono::TimeDelta::days(1);
+                if let Err(e) = db.run(move |conn| records::purge_dedup(conn, cutoff)).await {
+                    tracing::warn!(error = %e, "could not purge old de-duplication keys");
+                }
+            }
+        });
+        let result = self.server.await;
+        purger.abort();
+        result
+    }
+}
+
+/// The platform's crypto from `wechat.token`, `wechat.encoding_aes_key` and
+/// `wechat.component_appid`; all three are required unless only Cloud Run
+/// (which pushes in plain text) is used.
+fn crypt_from(settings: &Settings) -> Result<Option<WxCrypt>, StartError> {
+    let wechat = &settings.wechat;
+    let token = wechat.token.expose_secret();
+    let key = wechat.encoding_aes_key.expose_secret();
+    if token.is_empty() && key.is_empty() && settings.callback.cloudrun_mode {
+        return Ok(None);
+    }
+    let missing = |setting: &'static str| {
+        SettingsError::Invalid {
+        setting,
+        reason: "required by the callback receiver (set it to the value configured on the open platform)".into(),
+    }
+    };
+    if token.is_empty() {
+        return Err(missing("wechat.token").into());
+    }
+    if key.is_empty() {
+        return Err(missing("wechat.encoding_aes_key").into());
+    }
+    if wechat.component_appid.is_empty() {
+        return Err(missing("wechat.component_appid").into());
+    }
+    WxCrypt::new(token, key, &wechat.component_appid)
+        .map(Some)
+        .map_err(|e| {
+            StartError::Settings(SettingsError::Invalid {
+                setting: "wechat.encoding_aes_key",
+                reason: e.to_string(),
+            })
+        })
+}

@@ -1,0 +1,14 @@
+//! Callback receiver binary: load settings, start, serve until stopped.
+
+use callback::Application;
+use common::config::Settings;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::load()?;
+    common::telemetry::init(&settings.log);
+    let app = Application::build(settings).await?;
+    tracing::info!(address = %app.address(), "callback receiver listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+-- Proxy rules the admin console edits and the gateway fetches from
+-- GET /inner/routes: requests whose path starts with `prefix` go to `upstream`.
+CREATE TABLE IF NOT EXISTS `proxy_routes` (`id` INT NOT NULL AUTO_INCREMENT, `prefix` VARCHAR(191) NOT NULL, `upstream` VARCHAR(255) NOT NULL, `stripprefix` INT NOT NULL DEFAULT 0, `open` INT NOT NULL DEFAULT 1, `createtime` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, `updatetime` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, PRIMARY KEY (`id`), UNIQUE KEY `proxy_routes_prefix` (`prefix`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

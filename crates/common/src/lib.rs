@@ -1,0 +1,18 @@
+//! Shared pieces of wxcomponent-rs. Every service depends on this crate; the ones
+//! that store nothing (the gateway) leave the `db` feature off and never compile diesel.
+
+pub mod config;
+pub mod crypto;
+#[cfg(feature = "db")]
+pub mod db;
+pub mod envelope;
+pub mod message;
+#[cfg(feature = "web")]
+pub mod request_log;
+#[cfg(feature = "secrets")]
+pub mod secrets;
+pub mod telemetry;
+#[cfg(feature = "tokens")]
+pub mod tokens;
+#[cfg(feature = "client")]
+pub mod wechat;

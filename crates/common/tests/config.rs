@@ -1,0 +1,221 @@
+//! Configuration layering: defaults < WXC_CONFIG file < Cloud Run variables < WXC__ env.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use common::config::{DatabaseUrl, Settings};
+use secrecy::ExposeSecret;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn config_file(content: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp config file");
+    file.write_all(content.as_bytes())
+        .expect("write config file");
+    file
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_set() {
+    let settings = Settings::load_from(&HashMap::new()).expect("defaults load");
+    assert_eq!(
+        settings.database.url.expose_secret(),
+        "sqlite://./data/wxcomponent.db"
+    );
+    assert_eq!(settings.business.port, 8083);
+    assert_eq!(settings.wechat.api_base_url, "https://api.weixin.qq.com");
+    assert_eq!(settings.database.pool_size, 10);
+}
+
+#[test]
+fn wxc_environment_variables_override_defaults() {
+    let settings = Settings::load_from(&env(&[
+        ("WXC__BUSINESS__PORT", "9000"),
+        ("WXC__WECHAT__COMPONENT_APPID", "wx0123"),
+        ("WXC__WECHAT__TOKEN", "000123"),
+        ("WXC__LOG__JSON", "true"),
+    ]))
+    .expect("load");
+    assert_eq!(settings.business.port, 9000);
+    assert_eq!(settings.wechat.component_appid, "wx0123");
+    assert_eq!(
+        settings.wechat.token.expose_secret(),
+        "000123",
+        "numeric-looking secrets keep their leading zeros"
+    );
+    assert!(settings.log.json);
+}
+
+#[test]
+fn the_config_file_overrides_defaults_and_the_environment_overrides_the_file() {
+    let file =
+        config_file("[business]\nport = 7000\nhost = \"127.0.0.1\"\n[log]\nlevel = \"debug\"\n");
+    let path = file.path().to_str().expect("utf-8 path");
+    let from_file = Settings::load_from(&env(&[("WXC_CONFIG", path)])).expect("load");
+    assert_eq!(from_file.business.port, 7000);
+    assert_eq!(from_file.business.host, "127.0.0.1");
+    assert_eq!(from_file.log.level, "debug");
+
+    let overridden = Settings::load_from(&env(&[
+        ("WXC_CONFIG", path),
+        ("WXC__BUSINESS__PORT", "7001"),
+    ]))
+    .expect("load");
+    assert_eq!(overridden.business.port, 7001);
+    assert_eq!(overridden.business.host, "127.0.0.1");
+}
+
+#[test]
+fn cloud_run_variables_configure_mysql_and_the_component_appid() {
+    let settings = Settings::load_from(&env(&[
+        ("MYSQL_ADDRESS", "10.0.0.5:3306"),
+        ("MYSQL_USERNAME", "admin"),
+        ("MYSQL_PASSWORD", "p@ss:w/rd"),
+        ("MYSQL_DATABASE", "platform"),
+        ("WX_APPID", "wxcomponent123"),
+    ]))
+    .expect("load");
+    assert_eq!(
+        settings.database.url.expose_secret(),
+        "mysql://admin:p%40ss%3Aw%2Frd@10.0.0.5:3306/platform"
+    );
+    assert_eq!(settings.wechat.component_appid, "wxcomponent123");
+}
+
+#[test]
+fn cloud_run_database_defaults_to_wxcomponent() {
+    let settings = Settings::load_from(&env(&[
+        ("MYSQL_ADDRESS", "db:3306"),
+        ("MYSQL_USERNAME", "root"),
+    ]))
+    .expect("load");
+    assert_eq!(
+        settings.database.url.expose_secret(),
+        "mysql://root@db:3306/wxcomponent"
+    );
+}
+
+#[test]
+fn wxc_variables_win_over_cloud_run_variables() {
+    let settings = Settings::load_from(&env(&[
+        ("MYSQL_ADDRESS", "db:3306"),
+        ("WX_APPID", "from_cloud_run"),
+        ("WXC__DATABASE__URL", "sqlite://./other.db"),
+        ("WXC__WECHAT__COMPONENT_APPID", "from_wxc"),
+    ]))
+    .expect("load");
+    assert_eq!(settings.database.url.expose_secret(), "sqlite://./other.db");
+    assert_eq!(settings.wechat.component_appid, "from_wxc");
+}
+
+#[test]
+fn file_variants_read_secrets_from_files() {
+    let secret = config_file("s3cr3t-from-file\n");
+    let path = secret.path().to_str().expect("utf-8 path");
+    let settings =
+        Settings::load_from(&env(&[("WXC__WECHAT__COMPONENT_SECRET_FILE", path)])).expect("load");
+    assert_eq!(
+        settings.wechat.component_secret.expose_secret(),
+        "s3cr3t-from-file"
+    );
+}
+
+#[test]
+fn an_unreadable_secret_file_fails_naming_the_variable() {
+    let err = Settings::load_from(&env(&[(
+        "WXC__WECHAT__TOKEN_FILE",
+        "/nonexistent/wxc/token",
+    )]))
+    .expect_err("must fail");
+    assert!(err.to_string().contains("WXC__WECHAT__TOKEN_FILE"), "{err}");
+}
+
+#[test]
+fn a_malformed_value_fails_naming_the_setting() {
+    let err =
+        Settings::load_from(&env(&[("WXC__BUSINESS__PORT", "eighty")])).expect_err("must fail");
+    assert!(err.to_string().contains("business.port"), "{err}");
+
+    let err =
+        Settings::load_from(&env(&[("WXC__DATABASE__POOL_SIZE", "0")])).expect_err("must fail");
+    assert!(err.to_string().contains("database.pool_size"), "{err}");
+
+    let err = Settings::load_from(&env(&[("WXC__WECHAT__ENCODING_AES_KEY", "short")]))
+        .expect_err("must fail");
+    assert!(err.to_string().contains("wechat.encoding_aes_key"), "{err}");
+
+    let err = Settings::load_from(&env(&[("WXC__WECHAT__API_BASE_URL", "api.weixin.qq.com")]))
+        .expect_err("must fail");
+    assert!(err.to_string().contains("wechat.api_base_url"), "{err}");
+}
+
+#[test]
+fn a_database_url_with_an_unknown_scheme_fails_naming_database_url() {
+    for url in [
+        "postgres://localhost/db",
+        "./data/wxcomponent.db",
+        "sqlite://",
+        "mysql://",
+    ] {
+        let err = Settings::load_from(&env(&[("WXC__DATABASE__URL", url)])).expect_err(url);
+        assert!(err.to_string().contains("database.url"), "{url}: {err}");
+    }
+}
+
+#[test]
+fn a_missing_config_file_fails_at_start() {
+    let err = Settings::load_from(&env(&[("WXC_CONFIG", "/nonexistent/wxc.toml")]))
+        .expect_err("must fail");
+    assert!(err.to_string().contains("/nonexistent/wxc.toml"), "{err}");
+}
+
+#[test]
+fn a_malformed_config_file_fails_at_start() {
+    let file = config_file("[business\nport = ");
+    let path = file.path().to_str().expect("utf-8 path");
+    assert!(Settings::load_from(&env(&[("WXC_CONFIG", path)])).is_err());
+}
+
+#[test]
+fn the_backend_is_chosen_from_the_url_scheme() {
+    assert_eq!(
+        DatabaseUrl::parse("sqlite://./data/x.db").expect("sqlite"),
+        DatabaseUrl::Sqlite("./data/x.db".into())
+    );
+    assert_eq!(
+        DatabaseUrl::parse("sqlite:/tmp/x.db").expect("sqlite"),
+        DatabaseUrl::Sqlite("/tmp/x.db".into())
+    );
+    assert_eq!(
+        DatabaseUrl::parse("mysql://root@127.0.0.1:3306/wxcomponent").expect("mysql"),
+        DatabaseUrl::Mysql("mysql://root@127.0.0.1:3306/wxcomponent".into())
+    );
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let settings = Settings::load_from(&env(&[
+        ("WXC__DATABASE__URL", "mysql://u:db-password-1@h:3306/d"),
+        ("WXC__WECHAT__COMPONENT_SECRET", "component-secret-2"),
+        ("WXC__WECHAT__TOKEN", "push-token-3"),
+        (
+            "WXC__WECHAT__ENCODING_AES_KEY",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        ),
+    ]))
+    .expect("load");
+    let printed = format!("{settings:?}");
+    for secret in [
+        "db-password-1",
+        "component-secret-2",
+        "push-token-3",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    ] {
+        assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+    }
+}

@@ -1,0 +1,43 @@
+//! The gateway binary: `gateway [--config <file>]`. Everything is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mut config: Option<PathBuf> = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--config" | "-c" => config = args.next().map(PathBuf::from),
+            "--help" | "-h" => {
+                println!("usage: gateway [--config <file.yaml|file.toml>]  (env: WXC__GATEWAY__*)");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("unknown argument `{other}`; try --help");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let settings = match gateway::settings::Settings::load(config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    common::telemetry::init(&common::config::LogSettings {
+        level: settings.log.level.clone(),
+        json: settings.log.json,
+    });
+    match gateway::build(settings) {
+        Ok(gateway) => {
+            gateway.run();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! The gateway end to end: a real pingora server on loopback ports in front
+//! of std test upstreams (two replicas where it matters) and a fake admin.
+//! Eventual states (health checks, route polls) are polled with a deadline;
+//! nothing asserts timings.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+
+#[test]
+fn requests_alternate_between_replicas() {
+    let (a, b) = (TestUpstream::start("b1"), TestUpstream::start("b2"));
+    let gw = spawn(settings(&[("business", vec![a.addr, b.addr])], &[]));
+    let replicas: Vec<String> = (0..10)
+        .map(|_| {
+            let r = get(gw.public_addr, "/api/count");
+            assert_eq!(r.status, 200);
+            r.replica()
+        })
+        .collect();
+    for pair in replicas.windows(2) {
+        assert_ne!(pair[0], pair[1], "round-robin: {replicas:?}");
+    }
+    assert_eq!(replicas.iter().filter(|r| *r == "b1").count(), 5);
+}
+
+#[test]
+fn a_killed_replica_gets_no_more_traffic_and_no_request_fails() {
+    let mut a = TestUpstream::start("b1");
+    let b = TestUpstream::start("b2");
+    let gw = spawn(settings(&[("business", vec![a.addr, b.addr])], &[]));
+    assert_eq!(get(gw.public_addr, "/x").status, 200);
+    a.kill();
+    // Before the health check notices, a refused connect is retried on the
+    // other replica; after it, the dead one is never picked.
+    for _ in 0..6 {
+        let r = get(gw.public_addr, "/x");
+        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.replica(), "b2");
+    }
+    let dead = format!(
+        "gateway_upstream_replica_healthy{{replica=\"{}\",upstream=\"business\"}} 0",
+        a.addr
+    );
+    eventually("the health check marks b1 down", || {
+        metrics(&gw).contains(&dead).then_some(())
+    });
+    let before = b.seen().len();
+    for _ in 0..20 {
+        let r = get(gw.public_addr, "/x");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.replica(), "b2");
+    }
+    assert_eq!(b.seen().len(), before + 20);
+    assert!(metrics(&gw).contains("gateway_upstream_connect_failures_total{upstream=\"business\"}"));
+}
+
+#[test]
+fn operator_routes_change_without_restart_and_survive_an_admin_outage() {
+    let admin = TestUpstream::start("admin");
+    let business = TestUpstream::start("business");
+    let shop = TestUpstream::start("shop");
+    let adhoc = TestUpstream::start("adhoc");
+    admin.set_routes(json!({"routes": [], "fallback": null}));
+    let gw = spawn(settings(
+        &[
+            ("admin", vec![admin.addr]),
+            ("business", vec![business.addr]),
+            ("shop", vec![shop.addr]),
+        ],
+        &[("ADMIN_ROUTES__INNER_TOKEN", "t0ken")],
+    ));
+    assert_eq!(get(gw.public_addr, "/shop/items").replica(), "business");
+
+    admin.set_routes(json!({"routes": [
+        {"prefix": "/shop/", "service": "shop"},
+        {"prefix": "/ext/", "upstream": format!("http://{}/base", adhoc.addr), "stripPrefix": true},
+        {"prefix": "/off/", "upstream": "shop", "open": false}
+    ]}));
+    eventually("the /shop/ rule applies", || {
+        (get(gw.public_addr, "/shop/items").replica() == "shop").then_some(())
+    });
+    let ext = get(gw.public_addr, "/ext/a/b?q=1");
+    assert_eq!(ext.replica(), "adhoc");
+    assert_eq!(ext.json()["path"], "/base/a/b?q=1");
+    assert_eq!(get(gw.public_addr, "/off/x").replica(), "business");
+
+    // Polls carry the token and the ETag; unchanged tables cost a 304.
+    let polls = admin.seen_on("/inner/routes");
+    assert!(polls
+        .iter()
+        .all(|p| p.headers.get("authorization").map(String::as_str) == Some("Bearer t0ken")));
+    eventually("a conditional poll", || {
+        admin
+            .seen_on("/inner/routes")
+            .iter()
+            .any(|p| p.headers.get("if-none-match").map(String::as_str) == Some("\"v2\""))
+            .then_some(())
+    });
+    eventually("304s are counted", || {
+        metrics(&gw)
+            .contains("gateway_route_polls_total{result=\"unchanged\"}")
+            .then_some(())
+    });
+
+    // The admin breaks: the last good table stays.
+    admin.set_routes_status(500);
+    admin.set_routes(json!({"routes": []}));
+    eventually("a failed poll", || {
+        metrics(&gw)
+            .contains("gateway_route_polls_total{result=\"failed\"}")
+            .then_some(())
+    });
+    assert_eq!(get(gw.public_addr, "/shop/items").replica(), "shop");
+
+    // It recovers with a new table and a fallback for unmatched requests.
+    admin.set_routes_status(200);
+    admin.set_routes(json!({"routes": [], "fallback": format!("http://{}", adhoc.addr)}));
+    eventually("the fallback applies", || {
+        (get(gw.public_addr, "/shop/items").replica() == "adhoc").then_some(())
+    });
+}
+
+#[test]
+fn limits_and_failures_answer_json() {
+    let business = TestUpstream::start("business");
+    let sick = TestUpstream::start("sick");
+    let slow = TestUpstream::start("slow");
+    slow.set_delay(Duration::from_secs(3));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let gw = spawn({
+        let mut s = settings(
+            &[
+                ("business", vec![business.addr]),
+                ("sick", vec![sick.addr]),
+                ("down", vec![closed]),
+                ("slow", vec![slow.addr]),
+            ],
+            &[
+                ("MAX_BODY_BYTES", "1000"),
+                ("UPSTREAM__READ_TIMEOUT_MS", "500"),
+                ("SERVICES__DOWN__HEALTH_CHECK", "none"),
+            ],
+        );
+        for (prefix, service) in [("/sick/", "sick"), ("/down/", "down"), ("/slow/", "slow")] {
+            s.routes.push(gateway::settings::RouteSettings {
+                name: service.into(),
+                prefix: prefix.into(),
+                service: service.into(),
+                exact: false,
+                strip_prefix: false,
+                internal_only: false,
+            });
+        }
+        s
+    });
+    let check = |r: &Resp, status: u16, code: i64| {
+        assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.json()["code"],
+            code,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(r.json()["errorMsg"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(r
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json"));
+        assert!(r.header("x-request-id").is_some());
+    };
+
+    // 413: declared too large (refused before reading) and chunked too large.
+    let r = request(
+        gw.public_addr,
+        "POST",
+        "/api/x",
+        &[("Content-Length", "5000")],
+        b"",
+    )
+    .unwrap();
+    check(&r, 413, 1001);
+    let mut chunked = Vec::new();
+    for _ in 0..3 {
+        chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 600, "a".repeat(600)).as_bytes());
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let r = request(
+        gw.public_addr,
+        "POST",
+        "/api/x",
+        &[("Transfer-Encoding", "chunked")],
+        &chunked,
+    )
+    .unwrap();
+    check(&r, 413, 1001);
+    let ok = request(gw.public_addr, "POST", "/api/x", &[], &[b'a'; 1000]).unwrap();
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json()["bodyLen"], 1000);
+
+    // 502: the only replica refuses connections.
+    check(&get(gw.public_addr, "/down/x"), 502, 1002);
+    // 503: the only replica fails its health check.
+    sick.set_healthy(false);
+    let r = eventually("sick is marked unhealthy", || {
+        let r = get(gw.public_addr, "/sick/x");
+        (r.status == 503).then_some(r)
+    });
+    check(&r, 503, 1002);
+    // 504: the replica answers after the read timeout.
+    check(&get(gw.public_addr, "/slow/x"), 504, 1002);
+    // 400: a path that is not absolute.
+    let r = request(gw.public_addr, "OPTIONS", "*", &[], b"").unwrap();
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn rate_limits_answer_429_and_are_stricter_on_login() {
+    let admin = TestUpstream::start("admin");
+    let business = TestUpstream::start("business");
+    let gw = spawn(settings(
+        &[
+            ("admin", vec![admin.addr]),
+            ("business", vec![business.addr]),
+        ],
+        &[
+            ("RATE_LIMIT__REQUESTS_PER_SEC", "0.01"),
+            ("RATE_LIMIT__BURST", "5"),
+            ("RATE_LIMIT__AUTH_REQUESTS_PER_MIN", "0.01"),
+            ("RATE_LIMIT__AUTH_BURST", "2"),
+            ("ADMIN_ROUTES__SERVICE", ""),
+        ],
+    ));
+    let login =
+        |body: &[u8]| request(gw.public_addr, "PUT", "/wxcomponent/auth", &[], body).unwrap();
+    assert_eq!(login(b"{}").status, 200);
+    assert_eq!(login(b"{}").status, 200);
+    let r = login(b"{}");
+    assert_eq!(r.status, 429);
+    assert_eq!(r.json()["code"], 1011);
+    assert!(r.header("retry-after").is_some());
+    // The general budget (5) was charged by the two logins that passed.
+    for _ in 0..3 {
+        assert_eq!(get(gw.public_addr, "/api/x").status, 200);
+    }
+    let r = get(gw.public_addr, "/api/x");
+    assert_eq!(r.status, 429);
+    assert_eq!(r.json()["code"], 1001);
+    // The internal listener is not rate-limited.
+    assert_eq!(get(gw.internal_addr.unwrap(), "/api/x").status, 200);
+    assert!(
+        metrics(&gw).contains("gateway_rate_limited_total{limit=\"auth\",listener=\"public\"} 1")
+    );
+}
+
+#[test]
+fn inner_is_404_on_the_public_listener_and_proxied_on_the_internal_one() {
+    let admin = TestUpstream::start("admin");
+    let business = TestUpstream::start("business");
+    let gw = spawn(settings(
+        &[
+            ("admin", vec![admin.addr]),
+            ("business", vec![business.addr]),
+        ],
+        &[("ADMIN_ROUTES__SERVICE", "")],
+    ));
+    for path in [
+        "/inner/routes",
+        "/inner",
+        "/%69nner/ticket",
+        "//inner/x",
+        "/api/../inner/x",
+    ] {
+        let r = get(gw.public_addr, path);
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.json()["code"], 1001);
+    }
+    assert!(admin.seen().is_empty());
+    let r = get(gw.internal_addr.unwrap(), "/inner/component-access-token");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.replica(), "admin");
+    // Static routes on both listeners; the console is exactly `/`.
+    assert_eq!(
+        get(gw.public_addr, "/wxcomponent/admin/ticket").replica(),
+        "admin"
+    );
+    assert_eq!(get(gw.public_addr, "/").replica(), "admin");
+    assert_eq!(get(gw.public_addr, "/index.css").replica(), "business");
+    assert_eq!(
+        get(gw.internal_addr.unwrap(), "/api/count").replica(),
+        "business"
+    );
+    // The gateway's own health.
+    let r = get(gw.public_addr, "/healthz");
+    assert_eq!((r.status, r.json()["code"].clone()), (200, json!(0)));
+}
+
+#[test]
+fn request_id_and_forwarded_headers_reach_the_upstream() {
+    let business = TestUpstream::start("business");
+    let gw = spawn(settings(&[("business", vec![business.addr])], &[]));
+
+    let r = request(
+        gw.public_addr,
+        "GET",
+        "/api/x?a=1",
+        &[
+            ("X-Request-Id", "abc-123"),
+            ("X-Forwarded-For", "6.6.6.6"),
+            ("Connection", "close, X-Drop"),
+            ("X-Drop", "secret"),
+            ("Keep-Alive", "timeout=5"),
+            ("Proxy-Authorization", "Basic x"),
+        ],
+        b"",
+    )
+    .unwrap();
+    let seen = &r.json()["headers"];
+    assert_eq!(seen["x-request-id"], "abc-123");
+    assert_eq!(r.header("x-request-id"), Some("abc-123"));
+    // The gateway is the edge: a client's X-Forwarded-For is not believed.
+    assert_eq!(seen["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(seen["x-real-ip"], "127.0.0.1");
+    assert_eq!(seen["x-forwarded-proto"], "http");
+    assert_eq!(seen["x-forwarded-host"], "gateway.test");
+    assert_eq!(seen["host"], "gateway.test");
+    for hop in ["x-drop", "keep-alive", "proxy-authorization"] {
+        assert!(seen.get(hop).is_none(), "{hop} was forwarded");
+    }
+    assert_eq!(r.json()["path"], "/api/x?a=1");
+    // Hop-by-hop headers of the answer are stripped too.
+    assert!(r.header("x-upstream-secret").is_none());
+    assert!(r.header("keep-alive").is_none());
+
+    // No id, or an unusable one: a fresh UUID, the same up- and downstream.
+    for id in [None, Some("bad id with spaces")] {
+        let headers: Vec<(&str, &str)> = id.map(|v| ("X-Request-Id", v)).into_iter().collect();
+        let r = request(gw.public_addr, "GET", "/api/x", &headers, b"").unwrap();
+        let sent = r.json()["headers"]["x-request-id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(sent.len(), 36, "{sent}");
+        assert_eq!(r.header("x-request-id"), Some(sent.as_str()));
+    }
+    drop(gw);
+
+    // Behind a trusted proxy the chain is kept and the client is its end.
+    let gw = spawn(settings(
+        &[("business", vec![business.addr])],
+        &[("TRUSTED_PROXIES", "127.0.0.0/8")],
+    ));
+    let r = request(
+        gw.public_addr,
+        "GET",
+        "/api",
+        &[("X-Forwarded-For", "6.6.6.6")],
+        b"",
+    )
+    .unwrap();
+    let seen = &r.json()["headers"];
+    assert_eq!(seen["x-forwarded-for"], "6.6.6.6, 127.0.0.1");
+    assert_eq!(seen["x-real-ip"], "6.6.6.6");
+}
+
+#[test]
+fn metrics_count_requests_by_route_and_status() {
+    let business = TestUpstream::start("business");
+    let gw = spawn(settings(&[("business", vec![business.addr])], &[]));
+    for _ in 0..3 {
+        assert_eq!(get(gw.public_addr, "/api/x").status, 200);
+    }
+    assert_eq!(get(gw.public_addr, "/inner/x").status, 404);
+    // The access log and the counters are written once the answer is out:
+    // wait for them rather than race them.
+    let page = eventually("the requests are counted", || {
+        let page = metrics(&gw);
+        let counted = page.contains(
+            "gateway_requests_total{listener=\"public\",route=\"default\",status=\"200\"} 3",
+        ) && page.contains(
+            "gateway_requests_total{listener=\"public\",route=\"inner-refused\",status=\"404\"} 1",
+        );
+        counted.then_some(page)
+    });
+    assert!(page
+        .contains("gateway_request_duration_seconds_bucket{listener=\"public\",route=\"default\""));
+    assert!(page.contains(&format!(
+        "gateway_upstream_replica_healthy{{replica=\"{}\",upstream=\"business\"}} 1",
+        business.addr
+    )));
+    assert!(page.contains("gateway_upstream_replicas{state=\"healthy\",upstream=\"business\"} 1"));
+}
+
+#[test]
+fn shutdown_lets_the_request_in_flight_finish() {
+    let business = TestUpstream::start("business");
+    business.set_delay(Duration::from_millis(700));
+    let gw = spawn(settings(
+        &[("business", vec![business.addr])],
+        &[("GRACE_PERIOD_SECS", "1"), ("SHUTDOWN_TIMEOUT_SECS", "5")],
+    ));
+    let addr = gw.public_addr;
+    let in_flight = std::thread::spawn(move || request(addr, "GET", "/slow", &[], b""));
+    eventually("the request reaches the upstream", || {
+        (!business.seen_on("/slow").is_empty()).then_some(())
+    });
+    gw.shutdown();
+    let r = in_flight.join().unwrap().unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still listening after shutdown"
+    );
+}

@@ -1,0 +1,106 @@
+//! `/__sim/*` actions that play WeChat's side: push a ticket, authorize or
+//! revoke, send a user message, run the full-network-release check. Tests and
+//! the `wxsim` CLI drive the simulator through these.
+
+use actix_web::{web, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::component::parse_body;
+use crate::calls::lock;
+use crate::errors::{WxError, WxResult};
+use crate::flows::{self, AuthorizeRequest, MessageRequest};
+use crate::release_check::{self, ReleaseCheckRequest};
+use crate::state::SimState;
+
+/// Registers the action routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/__sim/push/ticket", web::post().to(push_ticket))
+        .route("/__sim/preauthcode", web::post().to(preauthcode))
+        .route("/__sim/authorize", web::post().to(authorize))
+        .route("/__sim/unauthorize", web::post().to(unauthorize))
+        .route("/__sim/auth-code", web::post().to(auth_code))
+        .route("/__sim/message", web::post().to(message))
+        .route("/__sim/release-check", web::post().to(release_check))
+        .route("/__sim/pushes", web::get().to(pushes));
+}
+
+/// A body that may be absent: empty means all defaults.
+fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> WxResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_body(body)
+    }
+}
+
+fn json_answer(value: &impl serde::Serialize) -> WxResult<HttpResponse> {
+    let value = serde_json::to_value(value).map_err(|_| WxError::system())?;
+    Ok(HttpResponse::Ok().json(value))
+}
+
+async fn push_ticket(state: web::Data<SimState>) -> WxResult<HttpResponse> {
+    json_answer(&flows::push_ticket(&state).await)
+}
+
+async fn preauthcode(state: web::Data<SimState>) -> HttpResponse {
+    let ttl = state.settings.preauth_code_ttl_secs;
+    let code = lock(&state.component).mint_preauth_code(state.now(), ttl);
+    HttpResponse::Ok().json(json!({"pre_auth_code": code.code, "expires_in": ttl}))
+}
+
+async fn authorize(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
+    let request: AuthorizeRequest = parse_body(&body)?;
+    json_answer(&flows::authorize(&state, request).await?)
+}
+
+#[derive(Deserialize)]
+struct AppidRequest {
+    authorizer_appid: Option<String>,
+    appid: Option<String>,
+    #[serde(default)]
+    is_mini_program: bool,
+}
+
+impl AppidRequest {
+    fn appid(&self) -> WxResult<&str> {
+        self.authorizer_appid
+            .as_deref()
+            .or(self.appid.as_deref())
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| WxError::missing_param(41002, "authorizer_appid"))
+    }
+}
+
+async fn unauthorize(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
+    let request: AppidRequest = parse_body(&body)?;
+    json_answer(&flows::unauthorize(&state, request.appid()?).await?)
+}
+
+async fn auth_code(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
+    let request: AppidRequest = parse_body(&body)?;
+    let appid = request.appid()?;
+    let code = flows::mint_auth_code(&state, appid, request.is_mini_program);
+    Ok(HttpResponse::Ok().json(json!({
+        "authorizer_appid": appid,
+        "auth_code": code.code,
+        "expires_in": state.settings.auth_code_ttl_secs,
+        "expires_at": code.expires_at,
+    })))
+}
+
+async fn message(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
+    let request: MessageRequest = parse_body(&body)?;
+    json_answer(&flows::send_message(&state, &request).await?)
+}
+
+async fn release_check(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
+    let request: ReleaseCheckRequest = optional_body(&body)?;
+    json_answer(&release_check::run(&state, &request).await)
+}
+
+async fn pushes(state: web::Data<SimState>) -> HttpResponse {
+    let log: Vec<serde_json::Value> = lock(&state.component).push_log.iter().cloned().collect();
+    HttpResponse::Ok().json(log)
+}
