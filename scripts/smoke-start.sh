@@ -46,13 +46,13 @@ password_md5=$(printf '%s' "$WXC__ADMIN__PASSWORD" | md5sum | cut -d' ' -f1)
 login=$(curl -fsS -X PUT -H 'content-type: application/json' \
   -d "{\"username\":\"admin\",\"password\":\"$password_md5\"}" "$gateway/wxcomponent/auth")
 grep -q '"jwt"' <<<"$login" || { echo "login failed: $login" >&2; exit 1; }
+# wxsim pushes a ticket through the gateway to the callback receiver.
+ticket=$(./target/release/wxsim --sim "$sim" push-ticket)
+grep -q '"delivered": true' <<<"$ticket" || { echo "ticket not delivered: $ticket" >&2; exit 1; }
 # The console in a real browser (chromium), when asked for (CI asks).
 if [ "${WXC_BROWSER_TESTS:-0}" = 1 ]; then
   python3 tests/browser/console.py "$gateway" admin "$WXC__ADMIN__PASSWORD"
 fi
-# wxsim pushes a ticket through the gateway to the callback receiver.
-ticket=$(./target/release/wxsim --sim "$sim" push-ticket)
-grep -q '"delivered": true' <<<"$ticket" || { echo "ticket not delivered: $ticket" >&2; exit 1; }
 
 kill -INT -"$starter"
 for _ in $(seq 1 75); do kill -0 "$starter" 2>/dev/null || break; sleep 0.2; done

@@ -1,14 +1,19 @@
-"""The admin console in a real browser (Debian's chromium through chromedriver):
-log in as a person would, see the tokens page load the ticket, and see a wrong
-password refused. Usage: console.py <base-url> <username> <password>."""
+"""The admin console in a real browser (Debian's chromium through chromedriver),
+used as a person would: a wrong password refused, login, the tokens page showing
+the ticket and the component token, the push records listing the ticket push, and
+a forward rule added (absolute URL, XML), switched off and deleted.
+Usage: console.py <base-url> <username> <password>
+(the stack must have received a component_verify_ticket)."""
 
 import sys
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
 def browser():
@@ -30,13 +35,77 @@ def browser():
 
 def log_in(driver, base, username, password):
     driver.get(base + "/")
-    wait = WebDriverWait(driver, 20)
+    # Views re-render their tables: an element found a moment ago may be gone.
+    wait = WebDriverWait(driver, 20, ignored_exceptions=(StaleElementReferenceException,))
     wait.until(ec.visibility_of_element_located((By.ID, "username")))
     driver.find_element(By.ID, "username").clear()
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "login-btn").click()
     return wait
+
+
+def tab(driver, name):
+    driver.find_element(By.CSS_SELECTOR, f'#tabs button[data-tab="{name}"]').click()
+
+
+def text_of(driver, element_id):
+    return driver.find_element(By.ID, element_id).text.strip()
+
+
+def tokens_page_shows_the_ticket_and_token(driver, wait):
+    # The ticket may still be on its way: reopen the tab until it shows.
+    deadline = time.time() + 30
+    while True:
+        tab(driver, "tokens")
+        wait.until(lambda d: text_of(d, "t-ticket") not in ("", "加载中…"))
+        wait.until(lambda d: text_of(d, "t-component") not in ("", "加载中…"))
+        ticket, token = text_of(driver, "t-ticket"), text_of(driver, "t-component")
+        if "Ticket" not in ticket and "为空" not in ticket and "为空" not in token:
+            break
+        assert time.time() < deadline, f"no ticket shown: {ticket!r} / {token!r}"
+        time.sleep(2)
+    assert len(ticket) > 10 and " " not in ticket, f"ticket: {ticket!r}"
+    assert len(token) > 10 and " " not in token, f"component token: {token!r}"
+    print("tokens page: ticket", ticket[:12] + "…", "component token", token[:12] + "…")
+
+
+def records_page_lists_the_ticket_push(driver, wait):
+    tab(driver, "records")
+    wait.until(lambda d: "component_verify_ticket" in text_of(d, "r-list"))
+    print("records page lists the component_verify_ticket push")
+
+
+def rule_rows(driver, name):
+    return [
+        row for row in driver.find_elements(By.CSS_SELECTOR, "#f-list tr") if name in row.text
+    ]
+
+
+def forward_rule_is_added_switched_off_and_deleted(driver, wait):
+    tab(driver, "rules")
+    name = "browser-rule"
+    wait.until(ec.visibility_of_element_located((By.ID, "f-add")))
+    driver.find_element(By.ID, "f-name").send_keys(name)
+    driver.find_element(By.ID, "f-msg").send_keys("text")
+    driver.find_element(By.ID, "f-url").send_keys("http://127.0.0.1:9")
+    driver.find_element(By.ID, "f-path").send_keys("/hook/$APPID$")
+    Select(driver.find_element(By.ID, "f-format")).select_by_value("xml")
+    driver.find_element(By.ID, "f-add").click()
+    wait.until(lambda d: len(rule_rows(d, name)) == 1)
+    row = rule_rows(driver, name)[0].text
+    assert "http://127.0.0.1:9/hook/$APPID$" in row and "XML" in row and "开启" in row, row
+    print("rule added:", row)
+
+    rule_rows(driver, name)[0].find_element(By.CSS_SELECTOR, "[data-toggle]").click()
+    wait.until(lambda d: "关闭" in rule_rows(d, name)[0].find_elements(By.TAG_NAME, "td")[-2].text)
+    print("rule switched off")
+
+    rule_rows(driver, name)[0].find_element(By.CSS_SELECTOR, "[data-del]").click()
+    wait.until(ec.alert_is_present())
+    driver.switch_to.alert.accept()
+    wait.until(lambda d: not rule_rows(d, name))
+    print("rule deleted")
 
 
 def main():
@@ -57,6 +126,10 @@ def main():
         tabs = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#tabs *") if t.text]
         assert tabs, "the console shows its sections"
         print("sections:", ", ".join(tabs))
+
+        tokens_page_shows_the_ticket_and_token(driver, wait)
+        records_page_lists_the_ticket_push(driver, wait)
+        forward_rule_is_added_switched_off_and_deleted(driver, wait)
     finally:
         driver.quit()
 

@@ -6,10 +6,9 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 use common::db::schema::counter;
-use common::db::{DbConnection, DbError};
+use common::db::{upsert, DbConnection, DbError};
 use common::tokens::store;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// The `counter` key of failed logins from `ip`.
 pub fn key(ip: &str) -> String {
@@ -36,49 +35,45 @@ pub fn failures(conn: &mut DbConnection, ip: &str, window_secs: i64) -> Result<u
 }
 
 /// Records one failed login from `ip`; answers the count in the window.
+/// Statements commit one by one (see [`upsert`]): concurrent failures from one
+/// IP each count, and none of them can deadlock another on InnoDB.
 pub fn record_failure(conn: &mut DbConnection, ip: &str, window_secs: i64) -> Result<u32, DbError> {
     let key = key(ip);
-    for _ in 0..3 {
-        let attempt = conn.transaction::<_, DieselError, _>(|conn| {
-            let now = store::now();
-            // A window that has passed starts again at 1.
-            let reset = diesel::update(
-                counter::table
-                    .filter(counter::key.eq(&key))
-                    .filter(counter::createtime.le(window_start(window_secs))),
-            )
-            .set((
-                counter::value.eq(Some(1)),
-                counter::createtime.eq(now),
-                counter::updatetime.eq(now),
-            ))
-            .execute(conn)?;
-            if reset == 0 {
-                let bumped = diesel::update(counter::table.filter(counter::key.eq(&key)))
+    let now = store::now();
+    // A window that has passed starts again at 1.
+    let restarted = diesel::update(
+        counter::table
+            .filter(counter::key.eq(&key))
+            .filter(counter::createtime.le(window_start(window_secs))),
+    )
+    .set((
+        counter::value.eq(Some(1)),
+        counter::createtime.eq(now),
+        counter::updatetime.eq(now),
+    ))
+    .execute(conn)?;
+    if restarted == 0 {
+        upsert(
+            conn,
+            |conn| {
+                diesel::update(counter::table.filter(counter::key.eq(&key)))
                     .set((
                         counter::value.eq(counter::value + 1),
                         counter::updatetime.eq(now),
                     ))
-                    .execute(conn)?;
-                if bumped == 0 {
-                    diesel::insert_into(counter::table)
-                        .values((
-                            counter::key.eq(&key),
-                            counter::value.eq(Some(1)),
-                            counter::createtime.eq(now),
-                            counter::updatetime.eq(now),
-                        ))
-                        .execute(conn)?;
-                }
-            }
-            Ok(())
-        });
-        match attempt {
-            Ok(()) => return failures(conn, ip, window_secs),
-            // Two first failures at once: the other one inserted; bump it.
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => continue,
-            Err(e) => return Err(e.into()),
-        }
+                    .execute(conn)
+            },
+            |conn| {
+                diesel::insert_into(counter::table)
+                    .values((
+                        counter::key.eq(&key),
+                        counter::value.eq(Some(1)),
+                        counter::createtime.eq(now),
+                        counter::updatetime.eq(now),
+                    ))
+                    .execute(conn)
+            },
+        )?;
     }
     failures(conn, ip, window_secs)
 }

@@ -1,7 +1,7 @@
 //! Message-forward rules in wxcomponent's `wxcallback_rules` table and format:
 //! a push matching (infoType) — a component event — or (msgType, event) — a
 //! message to an authorizer — is forwarded to `http://{callback.forward_host}:{port}{path}`
-//! (`$APPID$` in the path replaced by the authorizer). The callback receiver
+//! or `{url}{path}` (`$APPID$` in the path replaced by the authorizer), see [`Target`]. The callback receiver
 //! reads the table; it notices changes through `COUNT(*)`, `MAX(id)` and
 //! `MAX(updatetime)`, so every change here goes through plain row writes.
 
@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use common::db::schema::wxcallback_rules;
 use common::db::{DbConnection, DbError};
+use common::message::RawFields;
 use common::tokens::store;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -24,14 +25,97 @@ pub const RULE_TYPE_HTTP: i32 = 1;
 /// Longest name, infoType, msgType or event.
 pub const MAX_FIELD_CHARS: usize = 64;
 
-/// Where a rule forwards to (`info` column, wxcomponent's `HttpProxyConfig`).
+/// Where a rule forwards to (`info` column): wxcomponent's `HttpProxyConfig`
+/// `{port, path}`, plus two fields of ours the callback receiver understands
+/// (`url`, an absolute target instead of the gateway, and the body `format`).
+/// wxcomponent, sharing the database, ignores both (a `url` rule has port 0).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
-    /// Port on `callback.forward_host`.
+    /// Port on `callback.forward_host` (the gateway's internal listener).
+    #[serde(default)]
     pub port: i64,
     /// Path, may contain `$APPID$`.
     #[serde(default)]
     pub path: String,
+    /// `http(s)://host[:port]` to send to instead of `callback.forward_host:port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `json` (wxcomponent's, the default) or `xml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+/// Longest absolute target URL.
+pub const MAX_URL_CHARS: usize = 512;
+
+impl Target {
+    /// The URL a push for `appid` goes to.
+    pub fn url_for(&self, forward_host: &str, appid: &str) -> String {
+        let path = self.path.replace("$APPID$", appid);
+        match &self.url {
+            Some(url) => format!("{}{path}", url.trim_end_matches('/')),
+            None => format!("http://{forward_host}:{}{path}", self.port),
+        }
+    }
+
+    /// Whether pushes go out as XML.
+    pub fn is_xml(&self) -> bool {
+        self.format.as_deref() == Some("xml")
+    }
+
+    fn check(&self) -> Result<Target, AdminError> {
+        let url = match self.url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(check_url(url)?),
+        };
+        if url.is_none() && !(1..=65535).contains(&self.port) {
+            return Err(AdminError::invalid(
+                "data.port: must be between 1 and 65535 (or give data.url)",
+            ));
+        }
+        let path = self.path.trim();
+        if !(path.is_empty() || path.starts_with('/'))
+            || path.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(AdminError::invalid(
+                "data.path: must start with / and contain no spaces",
+            ));
+        }
+        let format = match self.format.as_deref().map(str::trim) {
+            None | Some("") | Some("json") => None,
+            Some("xml") => Some("xml".to_string()),
+            Some(other) => {
+                return Err(AdminError::invalid(format!(
+                    "data.format: {other:?} is not json or xml"
+                )))
+            }
+        };
+        Ok(Target {
+            port: if url.is_some() { 0 } else { self.port },
+            path: path.to_string(),
+            url,
+            format,
+        })
+    }
+}
+
+fn check_url(url: &str) -> Result<String, AdminError> {
+    let bad = |why: &str| AdminError::invalid(format!("data.url: {why}"));
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
+    }
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| bad(&format!("{url:?} is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(bad("must be an http:// or https:// URL with a host"));
+    }
+    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("scheme, host and port only; put the path in data.path"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 /// A rule as the console sends it (`PUT` adds, `POST` updates by `id`).
@@ -133,24 +217,7 @@ impl RuleInput {
                 "infoType: a rule matches either a component event (infoType) or a message (msgType, event), not both",
             ));
         }
-        if !(1..=65535).contains(&self.data.port) {
-            return Err(AdminError::invalid(
-                "data.port: must be between 1 and 65535",
-            ));
-        }
-        let path = self.data.path.trim();
-        if !(path.is_empty() || path.starts_with('/'))
-            || path.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(AdminError::invalid(
-                "data.path: must start with / and contain no spaces",
-            ));
-        }
-        let info = serde_json::to_string(&Target {
-            port: self.data.port,
-            path: path.to_string(),
-        })
-        .map_err(AdminError::internal)?;
+        let info = serde_json::to_string(&self.data.check()?).map_err(AdminError::internal)?;
         Ok(Checked {
             name: check_field("name", &self.name)?,
             info_type,
@@ -394,15 +461,19 @@ pub async fn test(state: &AppState, id: i64) -> Result<String, AdminError> {
             "该规则未启用或类型异常 (the rule is off or not an HTTP rule)".into(),
         ));
     }
-    let path = rule.data.path.replace("$APPID$", "wxtestappid");
-    let url = format!(
-        "http://{}:{}{}",
-        state.settings.callback.forward_host, rule.data.port, path
-    );
+    let url = rule
+        .data
+        .url_for(&state.settings.callback.forward_host, "wxtestappid");
+    let sample = sample_push(&rule);
+    let (body, content_type) = match (rule.data.is_xml(), sample) {
+        (true, Value::Object(fields)) => (RawFields::from(fields).to_xml(), "application/xml"),
+        (_, sample) => (sample.to_string(), "application/json"),
+    };
     let response = state
         .http
         .post(&url)
-        .json(&sample_push(&rule))
+        .header("content-type", content_type)
+        .body(body)
         .timeout(Duration::from_millis(
             state.settings.callback.forward_timeout_ms,
         ))

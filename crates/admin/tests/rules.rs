@@ -182,6 +182,26 @@ async fn malformed_rules_are_1001_naming_the_field() {
             "open",
         ),
         (rule("", &"x".repeat(65), "", 9000), "msgType"),
+        (
+            rule("", "text", "", 0).tap(|r| r["data"]["url"] = json!("ftp://host")),
+            "data.url",
+        ),
+        (
+            rule("", "text", "", 0).tap(|r| r["data"]["url"] = json!("http://host/hook")),
+            "data.url",
+        ),
+        (
+            rule("", "text", "", 0).tap(|r| r["data"]["url"] = json!("http://u:p@host")),
+            "data.url",
+        ),
+        (
+            rule("", "text", "", 0).tap(|r| r["data"]["url"] = json!("not a url")),
+            "data.url",
+        ),
+        (
+            rule("", "text", "", 9000).tap(|r| r["data"]["format"] = json!("yaml")),
+            "data.format",
+        ),
     ];
     for (body, field) in cases {
         let answer = app
@@ -250,7 +270,8 @@ async fn start_target(answer: &'static str) -> (u16, Arc<Mutex<Vec<(String, Valu
         App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
             let recorded = Arc::clone(&recorded);
             async move {
-                let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let value = serde_json::from_slice(&body)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
                 recorded
                     .lock()
                     .expect("test set-up")
@@ -373,4 +394,64 @@ async fn test_pushes_to_closed_or_unreachable_rules_fail_clearly() {
         .await;
     assert_eq!(answer["code"], 1001);
     assert!(answer["errorMsg"].as_str().unwrap().contains("id"));
+}
+
+#[tokio::test]
+async fn a_rule_with_an_absolute_url_and_xml_format_is_kept_and_tested_as_xml() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let (port, seen) = start_target("xml-ok").await;
+    let mut body = rule("", "text", "", 0);
+    body["data"] = json!({
+        "url": format!("http://127.0.0.1:{port}/"),
+        "path": "/hook/$APPID$",
+        "format": "xml",
+    });
+    let answer = app
+        .put("/wxcomponent/admin/callback-proxy-rule", &jwt, body)
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let list = app
+        .get("/wxcomponent/admin/callback-proxy-rule-list", &jwt)
+        .await;
+    let stored = &list["data"]["rules"][0];
+    assert_eq!(
+        stored["data"],
+        json!({"port": 0, "path": "/hook/$APPID$",
+               "url": format!("http://127.0.0.1:{port}"), "format": "xml"})
+    );
+    let answer = app
+        .post(
+            "/wxcomponent/admin/callback-test",
+            &jwt,
+            json!({"id": stored["id"]}),
+        )
+        .await;
+    assert_eq!(answer["data"], "xml-ok", "{answer}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, "/hook/wxtestappid");
+    let sent = seen[0].1.as_str().expect("an XML body, not JSON");
+    let fields = common::message::RawFields::parse(sent).expect("well-formed XML");
+    assert!(sent.starts_with("<xml>"), "{sent}");
+    assert_eq!(fields.get_str("MsgType").as_deref(), Some("text"));
+    assert_eq!(
+        fields.get_str("ToUserName").as_deref(),
+        Some("TestUserName1")
+    );
+
+    // Back to wxcomponent's own form: the url and format go.
+    let mut plain = rule("", "text", "", port);
+    plain["id"] = stored["id"].clone();
+    let answer = app
+        .post("/wxcomponent/admin/callback-proxy-rule", &jwt, plain)
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let list = app
+        .get("/wxcomponent/admin/callback-proxy-rule-list", &jwt)
+        .await;
+    assert_eq!(
+        list["data"]["rules"][0]["data"],
+        json!({"port": port, "path": "/forward/$APPID$"})
+    );
 }

@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use admin::users::md5_hex;
-use common::db::schema::user;
+use common::db::schema::{counter, user};
 use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
@@ -278,6 +278,32 @@ async fn ten_failures_from_one_ip_lock_it_out_with_1011_but_not_other_ips() {
         .login_from("admin", PASSWORD, Some("203.0.113.7"))
         .await;
     assert_eq!(answer["code"], 1011);
+}
+
+#[tokio::test]
+async fn concurrent_failures_on_two_replicas_each_count_once() {
+    let settings = [("WXC__ADMIN__LOGIN_MAX_FAILURES", "100")];
+    let app = TestApp::spawn_with(&settings).await;
+    let replica = app.another_instance().await;
+    let attempts = (0..16).map(|i| {
+        let target = if i % 2 == 0 { &app } else { &replica };
+        target.login_from("admin", "wrong", Some("203.0.113.50"))
+    });
+    for answer in futures::future::join_all(attempts).await {
+        assert_eq!(answer["code"], 1006, "{answer}");
+    }
+    let key = admin::lockout::key("203.0.113.50");
+    let count: Option<i32> = app
+        .db()
+        .run(move |conn| {
+            Ok(counter::table
+                .filter(counter::key.eq(key))
+                .select(counter::value)
+                .first(conn)?)
+        })
+        .await
+        .expect("the counter row");
+    assert_eq!(count, Some(16));
 }
 
 #[tokio::test]

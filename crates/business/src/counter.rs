@@ -6,6 +6,7 @@ use std::str::FromStr;
 use common::db::schema::counters::dsl::{count, counters, id};
 use common::db::{Db, DbConnection, DbError};
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::error::BusinessError;
 
@@ -58,29 +59,46 @@ pub async fn current(db: &Db) -> Result<i32, BusinessError> {
     Ok(db.run(read).await?)
 }
 
-/// Applies `action` and returns the count after it, in one transaction.
+/// Applies `action` and returns the count after it: the change and the read
+/// share a transaction, so every concurrent increment sees its own count.
 pub async fn apply(db: &Db, action: Action) -> Result<i32, BusinessError> {
     Ok(db
         .run(move |conn| {
-            conn.transaction(|conn| {
-                let changed = match action {
-                    Action::Inc => diesel::update(counters.find(COUNTER_ID))
-                        .set(count.eq(count + 1))
-                        .execute(conn)?,
-                    Action::Clear => diesel::update(counters.find(COUNTER_ID))
-                        .set(count.eq(0))
-                        .execute(conn)?,
-                };
-                if changed == 0 {
-                    let initial = if action == Action::Inc { 1 } else { 0 };
-                    diesel::insert_into(counters)
-                        .values((id.eq(COUNTER_ID), count.eq(initial)))
-                        .execute(conn)?;
-                }
-                read(conn)
-            })
+            if let Some(after) = change(conn, action)? {
+                return Ok(after);
+            }
+            create_row(conn)?;
+            change(conn, action)?.ok_or(DbError::Query(DieselError::NotFound))
         })
         .await?)
+}
+
+/// Changes the row and reads it back, or answers `None` when there is no row.
+fn change(conn: &mut DbConnection, action: Action) -> Result<Option<i32>, DbError> {
+    conn.transaction(|conn| {
+        let row = counters.find(COUNTER_ID);
+        let changed = match action {
+            Action::Inc => diesel::update(row).set(count.eq(count + 1)).execute(conn)?,
+            Action::Clear => diesel::update(row).set(count.eq(0)).execute(conn)?,
+        };
+        if changed == 0 {
+            return Ok(None);
+        }
+        read(conn).map(Some)
+    })
+}
+
+/// Creates the row at 0, outside any transaction: on InnoDB an insert after
+/// an update that found nothing, in one transaction, deadlocks two first
+/// requests. A row another request created meanwhile is just as good.
+fn create_row(conn: &mut DbConnection) -> Result<(), DbError> {
+    let inserted = diesel::insert_into(counters)
+        .values((id.eq(COUNTER_ID), count.eq(0)))
+        .execute(conn);
+    match inserted {
+        Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn read(conn: &mut DbConnection) -> Result<i32, DbError> {

@@ -5,7 +5,7 @@
 //! appid as claims, 7 days by default).
 
 use common::db::schema::{comm, wxc_mp_sessions};
-use common::db::{Db, DbConnection, DbError};
+use common::db::{upsert, Db, DbConnection, DbError};
 use diesel::prelude::*;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
@@ -223,16 +223,18 @@ fn save_session(
     session_key: &str,
     unionid: &str,
 ) -> Result<(), DbError> {
-    conn.transaction(|conn| {
-        let key = wxc_mp_sessions::table.find((appid, openid));
-        let updated = diesel::update(key)
-            .set((
-                wxc_mp_sessions::sessionkey.eq(session_key),
-                wxc_mp_sessions::unionid.eq(unionid),
-                wxc_mp_sessions::updatetime.eq(common::db::now()),
-            ))
-            .execute(conn)?;
-        if updated == 0 {
+    upsert(
+        conn,
+        |conn| {
+            diesel::update(wxc_mp_sessions::table.find((appid, openid)))
+                .set((
+                    wxc_mp_sessions::sessionkey.eq(session_key),
+                    wxc_mp_sessions::unionid.eq(unionid),
+                    wxc_mp_sessions::updatetime.eq(common::db::now()),
+                ))
+                .execute(conn)
+        },
+        |conn| {
             diesel::insert_into(wxc_mp_sessions::table)
                 .values((
                     wxc_mp_sessions::appid.eq(appid),
@@ -240,10 +242,10 @@ fn save_session(
                     wxc_mp_sessions::sessionkey.eq(session_key),
                     wxc_mp_sessions::unionid.eq(unionid),
                 ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+                .execute(conn)
+        },
+    )?;
+    Ok(())
 }
 
 /// Whether the server holds a session for the user (the example protected route shows it).

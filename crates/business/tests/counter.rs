@@ -116,6 +116,22 @@ async fn two_hundred_concurrent_increments_raise_the_count_by_exactly_two_hundre
 }
 
 #[tokio::test]
+async fn concurrent_first_increments_on_an_empty_table_all_count() {
+    let app = TestApp::spawn().await;
+    let requests = (0..40).map(|_| app.post_action("inc"));
+    let mut seen: Vec<i64> = futures::future::join_all(requests)
+        .await
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 200, "{body}");
+            body["data"].as_i64().expect("data is a number")
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=40).collect::<Vec<i64>>());
+}
+
+#[tokio::test]
 async fn the_count_survives_a_restart() {
     let app = TestApp::spawn().await;
     app.post_action("inc").await;

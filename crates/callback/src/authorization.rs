@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use common::db::schema::authorizers;
-use common::db::DbError;
+use common::db::{upsert, DbError};
 use common::message::AuthorizationChange;
 use common::tokens::store::{self, StoredToken};
 use common::tokens::{TokenError, TokenKey, TokenManager};
@@ -22,28 +22,35 @@ const PERMANENT: [i64; 4] = [61009, 61010, 61003, 40013];
 /// How often to try before giving up.
 const MAX_ATTEMPTS: u32 = 8;
 
-/// Starts the exchange in the background. The code is exchanged once and
-/// the refresh token stored at once; fetching the account's details is
-/// retried separately, so a retry never re-spends the single-use code.
+/// Starts the exchange in the background (see [`complete`]).
 pub fn spawn(tokens: TokenManager, change: AuthorizationChange, authorized_at: i64) {
-    tokio::spawn(async move {
-        let appid = change.authorizer_appid.clone();
-        let exchanged = retrying(&appid, "exchange the authorization code", || {
-            exchange_code(&tokens, &change, authorized_at)
-        })
-        .await;
-        if exchanged.is_none() {
-            return;
-        }
-        if retrying(&appid, "fetch the authorizer's details", || {
-            store_details(&tokens, &appid)
-        })
-        .await
-        .is_some()
-        {
-            tracing::info!(%appid, "authorizer stored");
-        }
-    });
+    tokio::spawn(complete(tokens, change, authorized_at));
+}
+
+/// Exchanges the code once and stores the refresh token at once; fetching the
+/// account's details is retried separately, so a retry never re-spends the
+/// single-use code.
+pub async fn complete(tokens: TokenManager, change: AuthorizationChange, authorized_at: i64) {
+    let appid = change.authorizer_appid.clone();
+    let exchanged = retrying(&appid, "exchange the authorization code", || {
+        exchange_code(&tokens, &change, authorized_at)
+    })
+    .await;
+    if exchanged.is_some() {
+        complete_details(&tokens, &appid).await;
+    }
+}
+
+/// Fetches and stores the account's details, retrying while WeChat fails.
+pub async fn complete_details(tokens: &TokenManager, appid: &str) {
+    if retrying(appid, "fetch the authorizer's details", || {
+        store_details(tokens, appid)
+    })
+    .await
+    .is_some()
+    {
+        tracing::info!(%appid, "authorizer stored");
+    }
 }
 
 /// Runs `attempt` until it succeeds, fails permanently, or `MAX_ATTEMPTS` pass.
@@ -125,23 +132,27 @@ pub async fn exchange_code(
     tokens
         .db()
         .run(move |conn| {
-            conn.transaction::<_, DbError, _>(|conn| {
-                let grant = (
-                    authorizers::refreshtoken.eq(&refresh_token),
-                    authorizers::funcinfo.eq(&func_info),
-                    authorizers::authtime.eq(auth_time),
-                );
-                let updated =
+            // The grant first: if the process dies before the token is saved,
+            // the token core fetches one from the stored refresh token.
+            let grant = (
+                authorizers::refreshtoken.eq(&refresh_token),
+                authorizers::funcinfo.eq(&func_info),
+                authorizers::authtime.eq(auth_time),
+            );
+            upsert(
+                conn,
+                |conn| {
                     diesel::update(authorizers::table.filter(authorizers::appid.eq(&appid)))
                         .set((grant, authorizers::updatetime.eq(store::now())))
-                        .execute(conn)?;
-                if updated == 0 {
+                        .execute(conn)
+                },
+                |conn| {
                     diesel::insert_into(authorizers::table)
                         .values((authorizers::appid.eq(&appid), grant))
-                        .execute(conn)?;
-                }
-                store::save_token(conn, store::TOKEN_TYPE_AUTHORIZER, &appid, &token)
-            })
+                        .execute(conn)
+                },
+            )?;
+            store::save_token(conn, store::TOKEN_TYPE_AUTHORIZER, &appid, &token)
         })
         .await?;
     tokens.forget(&TokenKey::Authorizer(change.authorizer_appid.clone()));

@@ -37,7 +37,7 @@ impl Forward<'_> {
             Format::Xml if self.format == Format::Xml => {
                 (self.plaintext.to_string(), "application/xml")
             }
-            Format::Xml => (fields_to_xml(self.raw), "application/xml"),
+            Format::Xml => (self.raw.to_xml(), "application/xml"),
         };
         let mut request = http
             .post(&url)
@@ -77,40 +77,6 @@ impl Forward<'_> {
                 tracing::warn!(rule = self.rule.id, %url, error = %e, "forward target's reply is not a passive reply; answering success");
                 None
             }
-        }
-    }
-}
-
-/// Writes JSON-received fields as WeChat-style XML for an XML target.
-fn fields_to_xml(raw: &RawFields) -> String {
-    let mut out = String::from("<xml>");
-    for (key, value) in raw.as_map() {
-        write_element(&mut out, key, value);
-    }
-    out.push_str("</xml>");
-    out
-}
-
-fn write_element(out: &mut String, key: &str, value: &Value) {
-    match value {
-        Value::Array(items) => {
-            for item in items {
-                write_element(out, key, item);
-            }
-        }
-        Value::Object(map) => {
-            out.push_str(&format!("<{key}>"));
-            for (k, v) in map {
-                write_element(out, k, v);
-            }
-            out.push_str(&format!("</{key}>"));
-        }
-        Value::Number(n) => out.push_str(&format!("<{key}>{n}</{key}>")),
-        Value::Bool(b) => out.push_str(&format!("<{key}>{b}</{key}>")),
-        Value::Null => out.push_str(&format!("<{key}></{key}>")),
-        Value::String(s) => {
-            let safe = s.replace("]]>", "]]]]><![CDATA[>");
-            out.push_str(&format!("<{key}><![CDATA[{safe}]]></{key}>"));
         }
     }
 }

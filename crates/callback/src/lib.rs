@@ -11,6 +11,7 @@ pub mod inbound;
 mod push;
 pub mod records;
 mod release;
+mod resume;
 mod routes;
 pub mod rules;
 
@@ -79,6 +80,7 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     db: Db,
+    tokens: TokenManager,
 }
 
 impl Application {
@@ -109,7 +111,7 @@ impl Application {
             settings: cb,
             crypt,
             db: db.clone(),
-            tokens,
+            tokens: tokens.clone(),
             rules: rules::RuleCache::default(),
             http,
         });
@@ -127,6 +129,7 @@ impl Application {
             address: local,
             server,
             db,
+            tokens,
         })
     }
 
@@ -135,9 +138,11 @@ impl Application {
         self.address
     }
 
-    /// Serves until SIGINT/SIGTERM, forgetting de-duplication keys older than
-    /// a day in the background.
+    /// Serves until SIGINT/SIGTERM. In the background: finishes the
+    /// authorizations a stopped process left unfinished, and forgets
+    /// de-duplication keys older than a day.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tokio::spawn(resume::unfinished_authorizations(self.tokens.clone()));
         let db = self.db.clone();
         let purger = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(600));

@@ -2,6 +2,7 @@
 
 mod support;
 
+use callback::records::{insert_component, ComponentRecord};
 use common::db::schema::{authorizers, comm, wxcallback_component, wxtoken};
 use diesel::prelude::*;
 use serde_json::json;
@@ -227,5 +228,138 @@ async fn json_pushes_are_handled_like_xml() {
     assert_eq!(
         stored_ticket(&stack).await.as_deref(),
         Some(ticket.as_str())
+    );
+}
+
+/// Stores an `authorized` push the way a receiver that stopped right after
+/// storing it leaves it: the record, no exchange.
+async fn store_unfinished_push(
+    stack: &Stack,
+    info_type: &str,
+    appid: &str,
+    code: &str,
+    expires: i64,
+) {
+    let created = support::now();
+    let body = format!(
+        "<xml><AppId><![CDATA[{component}]]></AppId><CreateTime>{created}</CreateTime>\
+         <InfoType><![CDATA[{info_type}]]></InfoType><AuthorizerAppid><![CDATA[{appid}]]></AuthorizerAppid>\
+         <AuthorizationCode><![CDATA[{code}]]></AuthorizationCode>\
+         <AuthorizationCodeExpiredTime>{expires}</AuthorizationCodeExpiredTime></xml>",
+        component = stack.sim_settings.component_appid,
+    );
+    let record = ComponentRecord {
+        create_time: created,
+        info_type: info_type.to_string(),
+        body,
+    };
+    stack
+        .db
+        .run(move |conn| insert_component(conn, &record))
+        .await
+        .expect("record stored");
+}
+
+async fn comm_rows(stack: &Stack, key: &str) -> i64 {
+    let key = key.to_string();
+    stack
+        .db
+        .run(move |conn| Ok(comm::table.find(key).count().get_result(conn)?))
+        .await
+        .expect("query")
+}
+
+async fn mint_code(stack: &Stack, appid: &str) -> String {
+    let minted = stack
+        .sim_post("/__sim/auth-code", json!({"authorizer_appid": appid}))
+        .await;
+    minted["auth_code"].as_str().expect("a code").to_string()
+}
+
+#[tokio::test]
+async fn a_restarted_receiver_finishes_an_authorization_left_unfinished() {
+    let stack = Stack::start().await;
+    stack.push_ticket().await;
+    let appid = "wxresumed00000001";
+    let code = mint_code(&stack, appid).await;
+    store_unfinished_push(&stack, "authorized", appid, &code, support::now() + 3600).await;
+    assert_eq!(refresh_token_of(&stack, appid).await, None);
+
+    stack.another_callback().await;
+    stack
+        .eventually("the restarted receiver stores the authorizer", || async {
+            !nickname_of(&stack, appid).await.is_empty()
+        })
+        .await;
+    assert!(refresh_token_of(&stack, appid).await.is_some());
+    assert_eq!(
+        stack.sim.calls.count("/cgi-bin/component/api_query_auth"),
+        1
+    );
+
+    // Finished work is not done again by the next start, nor is the lock kept.
+    stack.another_callback().await;
+    let lock = format!("TLock_auth_{appid}");
+    stack
+        .eventually("the resume lock is released", || async {
+            comm_rows(&stack, &lock).await == 0
+        })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        stack.sim.calls.count("/cgi-bin/component/api_query_auth"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn replicas_starting_together_spend_an_unfinished_code_once() {
+    let stack = Stack::start().await;
+    stack.push_ticket().await;
+    let appid = "wxresumed00000002";
+    let code = mint_code(&stack, appid).await;
+    store_unfinished_push(&stack, "authorized", appid, &code, support::now() + 3600).await;
+    futures::future::join(stack.another_callback(), stack.another_callback()).await;
+    stack
+        .eventually("the authorizer is stored", || async {
+            !nickname_of(&stack, appid).await.is_empty()
+        })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        stack.sim.calls.count("/cgi-bin/component/api_query_auth"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn expired_codes_and_revoked_accounts_are_not_resumed() {
+    let stack = Stack::start().await;
+    stack.push_ticket().await;
+    let expired = "wxresumed00000003";
+    let code = mint_code(&stack, expired).await;
+    store_unfinished_push(&stack, "authorized", expired, &code, support::now() - 1).await;
+    let revoked = "wxresumed00000004";
+    let code = mint_code(&stack, revoked).await;
+    store_unfinished_push(&stack, "authorized", revoked, &code, support::now() + 3600).await;
+    store_unfinished_push(&stack, "unauthorized", revoked, "", 0).await;
+
+    stack.another_callback().await;
+    // A third account resumed after them shows the start-up pass has run.
+    let marker = "wxresumed00000005";
+    let code = mint_code(&stack, marker).await;
+    store_unfinished_push(&stack, "authorized", marker, &code, support::now() + 3600).await;
+    stack.another_callback().await;
+    stack
+        .eventually("the marker account is stored", || async {
+            refresh_token_of(&stack, marker).await.is_some()
+        })
+        .await;
+    assert_eq!(refresh_token_of(&stack, expired).await, None);
+    assert_eq!(refresh_token_of(&stack, revoked).await, None);
+    assert_eq!(
+        stack.sim.calls.count("/cgi-bin/component/api_query_auth"),
+        1,
+        "only the marker's code was exchanged"
     );
 }

@@ -135,6 +135,47 @@ fn raw_fields_serialize_as_a_plain_json_object() {
     );
 }
 
+#[test]
+fn raw_fields_from_json_write_wechat_shaped_xml_that_reads_back_the_same() {
+    let raw = RawFields::parse(
+        r#"{"ToUserName":"gh_1","CreateTime":1700000000,"MsgType":"event","Flag":true,
+            "ScanCodeInfo":{"ScanType":"qrcode"},"Item":["a","b"],"Empty":null}"#,
+    )
+    .unwrap();
+    let xml = raw.to_xml();
+    assert!(xml.starts_with("<xml><"), "{xml}");
+    assert!(
+        xml.contains("<ToUserName><![CDATA[gh_1]]></ToUserName>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<CreateTime>1700000000</CreateTime>"), "{xml}");
+    assert!(
+        xml.contains("<Item><![CDATA[a]]></Item><Item><![CDATA[b]]></Item>"),
+        "{xml}"
+    );
+    let back = RawFields::parse(&xml).unwrap();
+    assert_eq!(
+        serde_json::to_value(&back).unwrap(),
+        json!({"ToUserName": "gh_1", "CreateTime": "1700000000", "MsgType": "event",
+               "Flag": "true", "ScanCodeInfo": {"ScanType": "qrcode"}, "Item": ["a", "b"],
+               "Empty": ""})
+    );
+}
+
+#[test]
+fn raw_fields_to_xml_leaves_out_keys_that_are_not_xml_names_and_splits_cdata_ends() {
+    let raw = RawFields::parse(
+        r#"{"Content":"a]]>b","bad key":"x","<script>":"y","1st":"z","Ok_1.x-y":"w"}"#,
+    )
+    .unwrap();
+    let xml = raw.to_xml();
+    let back = RawFields::parse(&xml).unwrap();
+    assert_eq!(
+        serde_json::to_value(&back).unwrap(),
+        json!({"Content": "a]]>b", "Ok_1.x-y": "w"})
+    );
+}
+
 // ---------------------------------------------------------------- malformed input
 
 #[test]

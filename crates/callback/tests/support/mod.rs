@@ -24,6 +24,7 @@ pub struct Stack {
     pub db: Db,
     pub client: reqwest::Client,
     pub crypt: WxCrypt,
+    settings: Settings,
     database: Arc<TestDatabase>,
 }
 
@@ -116,7 +117,9 @@ impl Stack {
         let env: HashMap<String, String> =
             env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let settings = Settings::load_from(&env).expect("callback settings");
-        let app = Application::build(settings).await.expect("callback starts");
+        let app = Application::build(settings.clone())
+            .await
+            .expect("callback starts");
         tokio::spawn(app.run_until_stopped());
         let db_settings = database.settings();
         let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings))
@@ -140,8 +143,22 @@ impl Stack {
                 .build()
                 .expect("client"),
             crypt,
+            settings,
             database,
         }
+    }
+
+    /// Starts another receiver on the same database and settings (a
+    /// restarted process, or a second replica); answers its base URL.
+    pub async fn another_callback(&self) -> String {
+        let mut settings = self.settings.clone();
+        settings.callback.port = 0;
+        let app = Application::build(settings)
+            .await
+            .expect("second callback starts");
+        let url = format!("http://{}", app.address());
+        tokio::spawn(app.run_until_stopped());
+        url
     }
 
     /// POSTs to a wxsim control route and answers its JSON.

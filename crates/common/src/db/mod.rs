@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use secrecy::ExposeSecret;
 
@@ -162,6 +163,32 @@ impl Db {
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     chrono::Timelike::with_nanosecond(&now, 0).unwrap_or(now)
+}
+
+/// Updates a row, inserting it when there is none; an insert that loses a
+/// race to another writer turns into the update. Answers whether the row was
+/// inserted. Deliberately not one transaction, and not to be called inside
+/// one on MySQL: on InnoDB, "update nothing, then insert" in a transaction
+/// takes gap locks that deadlock two writers of neighbouring keys (two
+/// authorizers' tokens refreshed at once, two first logins). Each statement
+/// here commits on its own, so a crash between them leaves the row either
+/// absent or whole.
+pub fn upsert<U, I>(conn: &mut DbConnection, update: U, insert: I) -> Result<bool, DbError>
+where
+    U: Fn(&mut DbConnection) -> diesel::QueryResult<usize>,
+    I: FnOnce(&mut DbConnection) -> diesel::QueryResult<usize>,
+{
+    if update(conn)? > 0 {
+        return Ok(false);
+    }
+    match insert(conn) {
+        Ok(_) => Ok(true),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            update(conn)?;
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn log_applied(count: usize) {

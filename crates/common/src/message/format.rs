@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::depth_guard::nesting_exceeds;
 use super::fields::Fields;
+use super::writer::XmlOut;
 use super::MessageError;
 
 /// Deeper XML (below the `<xml>` root) is refused: WeChat pushes nest at most three levels
@@ -128,10 +129,50 @@ impl RawFields {
         self.0
     }
 
+    /// The fields as WeChat-style XML (text in CDATA, nested objects as elements, arrays
+    /// as repeated elements), for targets that only read XML. A key that is not an XML
+    /// name cannot be written as an element and is left out.
+    pub fn to_xml(&self) -> String {
+        let mut out = XmlOut::new();
+        for (key, value) in &self.0 {
+            write_element(&mut out, key, value);
+        }
+        out.finish()
+    }
+
     /// A checked view used by the typed parsers.
     pub(crate) fn fields(&self) -> Fields<'_> {
         Fields::new(&self.0)
     }
+}
+
+fn write_element(out: &mut XmlOut, key: &str, value: &Value) {
+    if !is_xml_name(key) {
+        return;
+    }
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| write_element(out, key, item)),
+        Value::Object(map) => {
+            out.open(key);
+            for (k, v) in map {
+                write_element(out, k, v);
+            }
+            out.close(key);
+        }
+        Value::String(text) => out.text(key, text),
+        Value::Number(n) => out.plain(key, &n.to_string()),
+        Value::Bool(b) => out.plain(key, if *b { "true" } else { "false" }),
+        Value::Null => out.plain(key, ""),
+    }
+}
+
+/// Names WeChat's field names fit: an ASCII letter or `_`, then letters, digits, `_`, `-`, `.`.
+fn is_xml_name(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 impl From<Map<String, Value>> for RawFields {

@@ -26,6 +26,13 @@ impl XmlOut {
         self.close(name);
     }
 
+    /// `<name>value</name>` for text that needs no escaping (numbers, booleans).
+    pub(crate) fn plain(&mut self, name: &str, value: &str) {
+        self.open(name);
+        self.0.push_str(value);
+        self.close(name);
+    }
+
     pub(crate) fn open(&mut self, name: &str) {
         self.0.push('<');
         self.0.push_str(name);

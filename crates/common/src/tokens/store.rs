@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::schema::{comm, wxtoken};
-use crate::db::{DbConnection, DbError};
+use crate::db::{upsert, DbConnection, DbError};
 
 /// `wxtoken.type` of an authorizer access token.
 pub const TOKEN_TYPE_AUTHORIZER: i32 = 1;
@@ -57,30 +57,8 @@ pub fn put_comm(conn: &mut DbConnection, key: &str, value: &str) -> Result<(), D
                 .values((comm::key.eq(key), comm::value.eq(value)))
                 .execute(conn)
         },
-    )
-}
-
-/// Updates a row, inserting it when there is none; an insert that loses a
-/// race to another writer turns into the update. Deliberately not one
-/// transaction: on InnoDB, "update nothing, then insert" inside a transaction
-/// takes gap locks that deadlock two writers of neighbouring keys (two
-/// authorizers' tokens refreshed at once). Each statement here commits on its own.
-fn upsert<U, I>(conn: &mut DbConnection, update: U, insert: I) -> Result<(), DbError>
-where
-    U: Fn(&mut DbConnection) -> diesel::QueryResult<usize>,
-    I: Fn(&mut DbConnection) -> diesel::QueryResult<usize>,
-{
-    if update(conn)? > 0 {
-        return Ok(());
-    }
-    match insert(conn) {
-        Ok(_) => Ok(()),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            update(conn)?;
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
+    )?;
+    Ok(())
 }
 
 /// The stored token of `(token_type, appid)`.
@@ -127,7 +105,8 @@ pub fn save_token(
                 ))
                 .execute(conn)
         },
-    )
+    )?;
+    Ok(())
 }
 
 /// Marks `token` expired, but only if it is still the stored one; answers
