@@ -40,35 +40,20 @@ fn free_port() -> u16 {
 
 async fn world() -> World {
     let database = Arc::new(TestDatabase::new());
-    let callback_port = free_port();
-    let sim_settings = SimSettings {
-        port: 0,
-        ticket_interval_secs: 0,
-        callback_url: format!("http://127.0.0.1:{callback_port}"),
-        ..SimSettings::default()
-    };
-    let sim = WxSim::start(sim_settings.clone()).await.expect("wxsim");
-    let sim_url = sim.base_url();
-    let sim_state = sim.state();
-    tokio::spawn(sim.run_until_stopped());
-
-    let shared = |extra: &[(&str, String)]| {
+    let shared = |sim: &SimSettings, sim_url: &str, extra: &[(&str, String)]| {
         let mut env: HashMap<String, String> = [
             ("WXC__DATABASE__URL", database.url().to_string()),
-            (
-                "WXC__WECHAT__COMPONENT_APPID",
-                sim_settings.component_appid.clone(),
-            ),
+            ("WXC__WECHAT__COMPONENT_APPID", sim.component_appid.clone()),
             (
                 "WXC__WECHAT__COMPONENT_SECRET",
-                sim_settings.component_secret.clone(),
+                sim.component_secret.clone(),
             ),
-            ("WXC__WECHAT__TOKEN", sim_settings.token.clone()),
+            ("WXC__WECHAT__TOKEN", sim.token.clone()),
             (
                 "WXC__WECHAT__ENCODING_AES_KEY",
-                sim_settings.encoding_aes_key.clone(),
+                sim.encoding_aes_key.clone(),
             ),
-            ("WXC__WECHAT__API_BASE_URL", sim_url.clone()),
+            ("WXC__WECHAT__API_BASE_URL", sim_url.to_string()),
             ("WXC__SECRETS__MASTER_KEY", MASTER_KEY.to_string()),
             ("WXC__ADMIN__INNER_TOKEN", INNER_TOKEN.to_string()),
             ("WXC__TOKENS__REFRESH_INTERVAL_SECS", "0".to_string()),
@@ -82,23 +67,55 @@ async fn world() -> World {
         Settings::load_from(&env).expect("settings")
     };
 
-    let admin = admin::Application::build(shared(&[
-        ("WXC__ADMIN__HOST", "127.0.0.1".into()),
-        ("WXC__ADMIN__PORT", "0".into()),
-        ("WXC__ADMIN__PASSWORD", "unused-in-these-tests".into()),
-    ]))
+    // wxsim must know the callback receiver's port before either starts, so the
+    // port is picked free and given up; should something else take it
+    // meanwhile, both start again on another.
+    let mut attempt = 0;
+    let (sim_settings, sim_url, sim_state) = loop {
+        attempt += 1;
+        let callback_port = free_port();
+        let sim_settings = SimSettings {
+            port: 0,
+            ticket_interval_secs: 0,
+            callback_url: format!("http://127.0.0.1:{callback_port}"),
+            ..SimSettings::default()
+        };
+        let sim = WxSim::start(sim_settings.clone()).await.expect("wxsim");
+        let sim_url = sim.base_url();
+        let sim_state = sim.state();
+        tokio::spawn(sim.run_until_stopped());
+        let callback = callback::Application::build(shared(
+            &sim_settings,
+            &sim_url,
+            &[
+                ("WXC__CALLBACK__HOST", "127.0.0.1".into()),
+                ("WXC__CALLBACK__PORT", callback_port.to_string()),
+            ],
+        ))
+        .await;
+        match callback {
+            Ok(callback) => {
+                tokio::spawn(callback.run_until_stopped());
+                break (sim_settings, sim_url, sim_state);
+            }
+            Err(callback::StartError::Bind { .. }) if attempt < 5 => continue,
+            Err(e) => panic!("callback starts: {e}"),
+        }
+    };
+
+    let admin = admin::Application::build(shared(
+        &sim_settings,
+        &sim_url,
+        &[
+            ("WXC__ADMIN__HOST", "127.0.0.1".into()),
+            ("WXC__ADMIN__PORT", "0".into()),
+            ("WXC__ADMIN__PASSWORD", "unused-in-these-tests".into()),
+        ],
+    ))
     .await
     .expect("admin starts");
     let admin_url = format!("http://{}", admin.address());
     tokio::spawn(admin.run_until_stopped());
-
-    let callback = callback::Application::build(shared(&[
-        ("WXC__CALLBACK__HOST", "127.0.0.1".into()),
-        ("WXC__CALLBACK__PORT", callback_port.to_string()),
-    ]))
-    .await
-    .expect("callback starts");
-    tokio::spawn(callback.run_until_stopped());
 
     let app = TestApp::spawn_with(
         Arc::clone(&database),

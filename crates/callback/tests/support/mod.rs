@@ -64,63 +64,74 @@ impl Stack {
 
     pub async fn start_with(options: Options) -> Self {
         let database = Arc::new(TestDatabase::new());
-        let port = free_port();
-        let callback_url = format!("http://127.0.0.1:{port}");
-        let sim_settings = SimSettings {
-            host: "127.0.0.1".into(),
-            port: 0,
-            callback_url: callback_url.clone(),
-            ticket_interval_secs: 0,
-            push_timeout_ms: 5000,
-            push_retries: options.push_retries,
-            push_format: options.push_format.into(),
-            ..SimSettings::default()
-        };
-        let sim = WxSim::start(sim_settings.clone())
-            .await
-            .expect("wxsim starts");
-        let sim_url = sim.base_url();
-        let sim_state = sim.state();
-        tokio::spawn(sim.run_until_stopped());
+        // wxsim must know the receiver's port before either starts, so the port
+        // is picked free and given up; should something else take it meanwhile,
+        // both start again on another.
+        let mut attempt = 0;
+        let (callback_url, sim_settings, sim_url, sim_state, settings) = loop {
+            attempt += 1;
+            let port = free_port();
+            let callback_url = format!("http://127.0.0.1:{port}");
+            let sim_settings = SimSettings {
+                host: "127.0.0.1".into(),
+                port: 0,
+                callback_url: callback_url.clone(),
+                ticket_interval_secs: 0,
+                push_timeout_ms: 5000,
+                push_retries: options.push_retries,
+                push_format: options.push_format.into(),
+                ..SimSettings::default()
+            };
+            let sim = WxSim::start(sim_settings.clone())
+                .await
+                .expect("wxsim starts");
+            let sim_url = sim.base_url();
+            let sim_state = sim.state();
+            tokio::spawn(sim.run_until_stopped());
 
-        let mut env = HashMap::from([
-            ("WXC__DATABASE__URL", database.url().to_string()),
-            ("WXC__CALLBACK__HOST", "127.0.0.1".into()),
-            ("WXC__CALLBACK__PORT", port.to_string()),
-            (
-                "WXC__CALLBACK__CLOUDRUN_MODE",
-                options.cloudrun_mode.to_string(),
-            ),
-            (
-                "WXC__CALLBACK__FORWARD_TIMEOUT_MS",
-                options.forward_timeout_ms.to_string(),
-            ),
-            (
-                "WXC__WECHAT__COMPONENT_APPID",
-                sim_settings.component_appid.clone(),
-            ),
-            (
-                "WXC__WECHAT__COMPONENT_SECRET",
-                sim_settings.component_secret.clone(),
-            ),
-            ("WXC__WECHAT__TOKEN", sim_settings.token.clone()),
-            (
-                "WXC__WECHAT__ENCODING_AES_KEY",
-                sim_settings.encoding_aes_key.clone(),
-            ),
-            ("WXC__WECHAT__API_BASE_URL", sim_url.clone()),
-            ("WXC__TOKENS__REQUEST_MARGIN_SECS", "1".into()),
-        ]);
-        if let Some(limit) = options.max_body_bytes {
-            env.insert("WXC__CALLBACK__MAX_BODY_BYTES", limit.to_string());
-        }
-        let env: HashMap<String, String> =
-            env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        let settings = Settings::load_from(&env).expect("callback settings");
-        let app = Application::build(settings.clone())
-            .await
-            .expect("callback starts");
-        tokio::spawn(app.run_until_stopped());
+            let mut env = HashMap::from([
+                ("WXC__DATABASE__URL", database.url().to_string()),
+                ("WXC__CALLBACK__HOST", "127.0.0.1".into()),
+                ("WXC__CALLBACK__PORT", port.to_string()),
+                (
+                    "WXC__CALLBACK__CLOUDRUN_MODE",
+                    options.cloudrun_mode.to_string(),
+                ),
+                (
+                    "WXC__CALLBACK__FORWARD_TIMEOUT_MS",
+                    options.forward_timeout_ms.to_string(),
+                ),
+                (
+                    "WXC__WECHAT__COMPONENT_APPID",
+                    sim_settings.component_appid.clone(),
+                ),
+                (
+                    "WXC__WECHAT__COMPONENT_SECRET",
+                    sim_settings.component_secret.clone(),
+                ),
+                ("WXC__WECHAT__TOKEN", sim_settings.token.clone()),
+                (
+                    "WXC__WECHAT__ENCODING_AES_KEY",
+                    sim_settings.encoding_aes_key.clone(),
+                ),
+                ("WXC__WECHAT__API_BASE_URL", sim_url.clone()),
+                ("WXC__TOKENS__REQUEST_MARGIN_SECS", "1".into()),
+            ]);
+            if let Some(limit) = options.max_body_bytes {
+                env.insert("WXC__CALLBACK__MAX_BODY_BYTES", limit.to_string());
+            }
+            let env: HashMap<String, String> =
+                env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let settings = Settings::load_from(&env).expect("callback settings");
+            match Application::build(settings.clone()).await {
+                Ok(app) => {
+                    tokio::spawn(app.run_until_stopped());
+                    break (callback_url, sim_settings, sim_url, sim_state, settings);
+                }
+                Err(callback::StartError::Bind { .. }) if attempt < 5 => continue,
+                Err(e) => panic!("callback starts: {e}"),
+            }
+        };
         let db_settings = database.settings();
         let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings))
             .await
