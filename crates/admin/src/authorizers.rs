@@ -4,7 +4,8 @@
 //! details, and only when every page has been read writes the lot in one
 //! transaction: upserting those listed and removing those gone (with their
 //! tokens). `page` answers a page of the table refreshed with WeChat's
-//! current details, storing what changed.
+//! current details, storing the details that changed (never the grant: the
+//! callback receiver may have changed it meanwhile).
 
 use std::collections::HashSet;
 
@@ -131,6 +132,28 @@ impl Row {
                 ))
                 .execute(conn)?;
         }
+        Ok(())
+    }
+
+    /// Stores the account's details on its row, if the row still exists.
+    /// Never inserts and leaves the grant alone: an account removed, or
+    /// authorized again, while its details were being fetched stays as that
+    /// change left it.
+    fn update_details(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        diesel::update(authorizers::table.filter(authorizers::appid.eq(&self.appid)))
+            .set((
+                authorizers::apptype.eq(self.app_type),
+                authorizers::servicetype.eq(self.service_type),
+                authorizers::nickname.eq(&self.nick_name),
+                authorizers::username.eq(&self.user_name),
+                authorizers::headimg.eq(&self.head_img),
+                authorizers::qrcodeurl.eq(&self.qrcode_url),
+                authorizers::principalname.eq(&self.principal_name),
+                authorizers::funcinfo.eq(&self.func_info),
+                authorizers::verifyinfo.eq(self.verify_info),
+                authorizers::updatetime.eq(store::now()),
+            ))
+            .execute(conn)?;
         Ok(())
     }
 }
@@ -484,12 +507,10 @@ pub async fn page(
         state
             .db
             .run(move |conn| {
-                conn.transaction::<_, DbError, _>(|conn| {
-                    for row in &changed {
-                        row.upsert(conn)?;
-                    }
-                    Ok(())
-                })
+                for row in &changed {
+                    row.update_details(conn)?;
+                }
+                Ok(())
             })
             .await?;
     }

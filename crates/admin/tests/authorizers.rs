@@ -206,3 +206,50 @@ async fn an_account_wechat_no_longer_knows_is_listed_from_the_database() {
         serde_json::Value::Null
     );
 }
+
+#[tokio::test]
+async fn listing_never_brings_back_an_account_removed_meanwhile_nor_an_old_grant() {
+    let app = TestApp::spawn().await;
+    app.seed_ticket().await;
+    let (gone, regranted) = ("wxremovedmeanwhile", "wxregrantedmeanwh");
+    app.seed_authorizer(gone, false).await;
+    app.seed_authorizer(regranted, false).await;
+    let jwt = app.login().await;
+    app.sim.fault(
+        "/cgi-bin/component/api_get_authorizer_info",
+        json!({"delay_ms": 1500}),
+    );
+    let listing = app.get("/wxcomponent/admin/authorizer-list", &jwt);
+    let meanwhile = async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        app.db()
+            .run(move |conn| {
+                diesel::delete(authorizers::table.filter(authorizers::appid.eq(gone)))
+                    .execute(conn)?;
+                diesel::update(authorizers::table.filter(authorizers::appid.eq(regranted)))
+                    .set(authorizers::refreshtoken.eq("refresh-of-the-new-grant"))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .expect("changes meanwhile");
+    };
+    let (page, ()) = futures::future::join(listing, meanwhile).await;
+    assert_eq!(page["code"], 0, "{page}");
+    assert_eq!(stored_appids(&app).await, vec![regranted.to_string()]);
+    let (refresh, nick): (String, String) = app
+        .db()
+        .run(move |conn| {
+            Ok(authorizers::table
+                .filter(authorizers::appid.eq(regranted))
+                .select((authorizers::refreshtoken, authorizers::nickname))
+                .first(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(refresh, "refresh-of-the-new-grant");
+    assert!(
+        nick.starts_with("wxsim"),
+        "the fresh details were stored: {nick}"
+    );
+}
