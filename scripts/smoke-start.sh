@@ -6,13 +6,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-# Seven ports the OS says are free right now (a random range can collide with
-# ports other processes hold).
+# Seven free ports from below the ephemeral range: a port found by binding
+# port 0 and letting go can be taken by any outgoing connection (curl's health
+# checks, the services' own) before its owner binds it.
 read -r p_gateway p_sim p_callback p_admin p_business p_internal p_metrics < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(7)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+socks = []
+while len(socks) < 7:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, max(low, 11000))))
+        socks.append(s)
+    except OSError:
+        s.close()
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 ')
 base=$p_gateway

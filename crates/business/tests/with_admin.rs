@@ -31,13 +31,6 @@ struct World {
     http: reqwest::Client,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 async fn world() -> World {
     let database = Arc::new(TestDatabase::new());
     let shared = |sim: &SimSettings, sim_url: &str, extra: &[(&str, String)]| {
@@ -73,7 +66,7 @@ async fn world() -> World {
     let mut attempt = 0;
     let (sim_settings, sim_url, sim_state) = loop {
         attempt += 1;
-        let callback_port = free_port();
+        let callback_port = common::loopback::free_port();
         let sim_settings = SimSettings {
             port: 0,
             ticket_interval_secs: 0,

@@ -6,6 +6,8 @@ pub mod crypto;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod envelope;
+#[cfg(feature = "testing")]
+pub mod loopback;
 pub mod message;
 #[cfg(feature = "web")]
 pub mod request_log;

@@ -4,7 +4,6 @@
 //! binaries first; `WXC_E2E_BIN_DIR` points elsewhere if needed.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,13 +27,6 @@ fn bin_dir() -> PathBuf {
         .unwrap_or_else(|| {
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/release"))
         })
-}
-
-/// N distinct ports the OS says are free: every listener is held until all are
-/// taken, so the kernel cannot hand the same port out twice.
-fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners = [(); N].map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"));
-    listeners.map(|l| l.local_addr().expect("a bound address").port())
 }
 
 /// The running processes; killed when the test ends, their logs shown if it failed.
@@ -80,7 +72,7 @@ impl Stack {
         }
         let database = TestDatabase::new();
         let [gateway_port, internal_port, metrics_port, callback_port, admin_port, business_port, sim_port] =
-            free_ports::<7>();
+            common::loopback::free_ports::<7>();
         let gateway = format!("http://127.0.0.1:{gateway_port}");
         let internal = format!("http://127.0.0.1:{internal_port}");
         let sim = format!("http://127.0.0.1:{sim_port}");

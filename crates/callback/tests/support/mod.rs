@@ -50,13 +50,6 @@ impl Default for Options {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 impl Stack {
     pub async fn start() -> Self {
         Self::start_with(Options::default()).await
@@ -70,7 +63,7 @@ impl Stack {
         let mut attempt = 0;
         let (callback_url, sim_settings, sim_url, sim_state, settings) = loop {
             attempt += 1;
-            let port = free_port();
+            let port = common::loopback::free_port();
             let callback_url = format!("http://127.0.0.1:{port}");
             let sim_settings = SimSettings {
                 host: "127.0.0.1".into(),
