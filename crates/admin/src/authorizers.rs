@@ -3,15 +3,18 @@
 //! `pull` pages through `api_get_authorizer_list`, fetches each account's
 //! details, and only when every page has been read writes the lot in one
 //! transaction: upserting those listed and removing those gone (with their
-//! tokens). `page` answers a page of the table refreshed with WeChat's
-//! current details, storing the details that changed (never the grant: the
-//! callback receiver may have changed it meanwhile).
+//! tokens), except where a push that arrived meanwhile says otherwise.
+//! `page` answers a page of the table refreshed with WeChat's current
+//! details, storing the details that changed (never the grant: the callback
+//! receiver may have changed it meanwhile).
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat};
+use common::db::pushes::latest_authorizations;
 use common::db::schema::authorizers;
 use common::db::{DbConnection, DbError};
+use common::message::ComponentEventKind;
 use common::tokens::{store, TokenKey};
 use common::wechat::{AuthorizerInfo, AuthorizerListItem, WechatError};
 use diesel::prelude::*;
@@ -271,6 +274,7 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
         .pull_lock
         .try_lock()
         .map_err(|_| AdminError::InvalidStatus("an authorizer pull is already running".into()))?;
+    let started = store::now();
     let mut listed: Vec<AuthorizerListItem> = Vec::new();
     let mut offset = 0u32;
     let total = loop {
@@ -346,18 +350,32 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
         .db
         .run(move |conn| {
             conn.transaction::<_, DbError, _>(|conn| {
-                for row in &rows {
+                // Pushes that arrived while WeChat's list was read are newer
+                // than it: an account revoked meanwhile is not stored again,
+                // one authorized meanwhile is not removed.
+                let meanwhile = latest_authorizations(conn, started)?;
+                let revoked = |appid: &str| {
+                    meanwhile
+                        .get(appid)
+                        .is_some_and(|e| matches!(e.kind, ComponentEventKind::Unauthorized { .. }))
+                };
+                let mut stored = 0;
+                for row in rows.iter().filter(|r| !revoked(&r.appid)) {
                     row.upsert(conn)?;
+                    stored += 1;
                 }
                 let present: Vec<String> =
                     authorizers::table.select(authorizers::appid).load(conn)?;
-                let gone: Vec<String> = present.into_iter().filter(|a| !keep.contains(a)).collect();
+                let gone: Vec<String> = present
+                    .into_iter()
+                    .filter(|a| !keep.contains(a) && (revoked(a) || !meanwhile.contains_key(a)))
+                    .collect();
                 for appid in &gone {
                     diesel::delete(authorizers::table.filter(authorizers::appid.eq(appid)))
                         .execute(conn)?;
                     store::delete_tokens(conn, appid)?;
                 }
-                Ok((rows.len(), gone))
+                Ok((stored, gone))
             })
         })
         .await?;

@@ -2,7 +2,7 @@
 
 mod support;
 
-use common::db::schema::authorizers;
+use common::db::schema::{authorizers, wxcallback_component};
 use common::tokens::TokenKey;
 use diesel::prelude::*;
 use serde_json::json;
@@ -251,5 +251,81 @@ async fn listing_never_brings_back_an_account_removed_meanwhile_nor_an_old_grant
     assert!(
         nick.starts_with("wxsim"),
         "the fresh details were stored: {nick}"
+    );
+}
+
+/// Stores a component push as the callback receiver does.
+async fn store_push(app: &TestApp, info_type: &'static str, appid: &'static str) {
+    let created = chrono::Utc::now().timestamp();
+    let body = format!(
+        "<xml><AppId><![CDATA[wxcomponent]]></AppId><CreateTime>{created}</CreateTime>\
+         <InfoType><![CDATA[{info_type}]]></InfoType><AuthorizerAppid><![CDATA[{appid}]]></AuthorizerAppid>\
+         <AuthorizationCode><![CDATA[code]]></AuthorizationCode>\
+         <AuthorizationCodeExpiredTime>{expires}</AuthorizationCodeExpiredTime></xml>",
+        expires = created + 3600
+    );
+    app.db()
+        .run(move |conn| {
+            diesel::insert_into(wxcallback_component::table)
+                .values((
+                    wxcallback_component::receivetime.eq(common::db::now()),
+                    wxcallback_component::createtime.eq(common::db::now()),
+                    wxcallback_component::infotype.eq(info_type),
+                    wxcallback_component::postbody.eq(body),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("push stored");
+}
+
+#[tokio::test]
+async fn a_pull_never_undoes_pushes_that_arrived_while_it_read_the_list() {
+    let app = TestApp::spawn().await;
+    app.seed_ticket().await;
+    let (revoked, kept, new) = (
+        "wxrevokedduring01",
+        "wxlistedkept0001",
+        "wxauthorizedduring",
+    );
+    app.sim.authorize(revoked, false);
+    app.sim.authorize(kept, false);
+    app.seed_authorizer(revoked, false).await;
+    let jwt = app.login().await;
+    app.sim.fault(
+        "/cgi-bin/component/api_get_authorizer_list",
+        json!({"delay_ms": 1500}),
+    );
+    let pull = app.post("/wxcomponent/admin/pull-authorizer-list", &jwt, json!({}));
+    let meanwhile = async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        // The callback receiver handles an unauthorize of a listed account and
+        // an authorization of a new one.
+        store_push(&app, "unauthorized", revoked).await;
+        store_push(&app, "authorized", new).await;
+        app.db()
+            .run(move |conn| {
+                diesel::delete(authorizers::table.filter(authorizers::appid.eq(revoked)))
+                    .execute(conn)?;
+                diesel::insert_into(authorizers::table)
+                    .values((
+                        authorizers::appid.eq(new),
+                        authorizers::refreshtoken.eq("refresh-from-the-push"),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .expect("the receiver's changes");
+    };
+    let (answer, ()) = futures::future::join(pull, meanwhile).await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(answer["data"]["total"], 2);
+    assert_eq!(answer["data"]["stored"], 1);
+    assert_eq!(answer["data"]["removed"], 0);
+    assert_eq!(
+        stored_appids(&app).await,
+        vec![new.to_string(), kept.to_string()]
     );
 }

@@ -8,12 +8,11 @@
 //! starts while another is still exchanging the same code may try it too, and
 //! WeChat accepting a code once makes that second try fail harmlessly (logged).
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDateTime, TimeDelta};
-use common::db::schema::{authorizers, wxcallback_component};
+use common::db::pushes::latest_authorizations;
+use common::db::schema::authorizers;
 use common::db::{DbConnection, DbError};
-use common::message::{AuthorizationChange, ComponentEvent, ComponentEventKind};
+use common::message::{AuthorizationChange, ComponentEventKind};
 use common::tokens::store;
 use common::tokens::TokenManager;
 use diesel::prelude::*;
@@ -112,38 +111,9 @@ fn claim_unfinished(
 /// The latest authorization push of every account received recently, when
 /// its code is still valid and its grant or details are missing.
 fn unfinished(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Unfinished>, DbError> {
-    let rows: Vec<String> = wxcallback_component::table
-        .filter(wxcallback_component::receivetime.ge(now - LOOKBACK))
-        .filter(wxcallback_component::infotype.eq_any([
-            "authorized",
-            "updateauthorized",
-            "unauthorized",
-        ]))
-        .order(wxcallback_component::id.asc())
-        .select(wxcallback_component::postbody)
-        .load(conn)?;
-    let mut latest: HashMap<String, ComponentEvent> = HashMap::new();
-    for body in rows {
-        let Ok(event) = ComponentEvent::parse(&body) else {
-            continue;
-        };
-        let appid = match &event.kind {
-            ComponentEventKind::Authorized(c) | ComponentEventKind::UpdateAuthorized(c) => {
-                c.authorizer_appid.clone()
-            }
-            ComponentEventKind::Unauthorized { authorizer_appid } => authorizer_appid.clone(),
-            _ => continue,
-        };
-        let newer = latest
-            .get(&appid)
-            .is_none_or(|seen| event.create_time >= seen.create_time);
-        if newer {
-            latest.insert(appid, event);
-        }
-    }
     let now_unix = now.and_utc().timestamp();
     let mut work = Vec::new();
-    for event in latest.into_values() {
+    for event in latest_authorizations(conn, now - LOOKBACK)?.into_values() {
         let (ComponentEventKind::Authorized(change) | ComponentEventKind::UpdateAuthorized(change)) =
             event.kind
         else {

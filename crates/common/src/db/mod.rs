@@ -8,6 +8,7 @@
 //! to tokio's blocking pool: no database call ever blocks the async executor.
 
 mod connection;
+pub mod pushes;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

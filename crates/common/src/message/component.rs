@@ -95,6 +95,17 @@ impl ComponentEvent {
         })
     }
 
+    /// The account an authorization push is about (`authorized`,
+    /// `updateauthorized`, `unauthorized`); `None` for other InfoTypes.
+    pub fn authorizer_appid(&self) -> Option<&str> {
+        match &self.kind {
+            ComponentEventKind::Authorized(change)
+            | ComponentEventKind::UpdateAuthorized(change) => Some(&change.authorizer_appid),
+            ComponentEventKind::Unauthorized { authorizer_appid } => Some(authorizer_appid),
+            _ => None,
+        }
+    }
+
     /// The `InfoType` string, for records and routing rules.
     pub fn info_type(&self) -> &str {
         match &self.kind {
