@@ -103,6 +103,46 @@ async fn authorizer_tokens_come_from_the_refresh_token() {
 }
 
 #[tokio::test]
+async fn an_account_unauthorized_while_its_token_is_fetched_keeps_no_token() {
+    let app = TestApp::spawn().await;
+    app.seed_ticket().await;
+    let appid = "wxgonewhilefetched";
+    app.seed_authorizer(appid, false).await;
+    app.sim
+        .fault(AUTHORIZER_TOKEN, json!({"delay_ms": 1000, "times": 1}));
+    let fetch = app.inner_get("/inner/authorizer-access-token?appid=wxgonewhilefetched");
+    let unauthorize = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // What the callback receiver does on an `unauthorized` push.
+        app.db()
+            .run(move |conn| {
+                use common::db::schema::authorizers;
+                use diesel::prelude::*;
+                diesel::delete(authorizers::table.filter(authorizers::appid.eq(appid)))
+                    .execute(conn)?;
+                common::tokens::store::delete_tokens(conn, appid)?;
+                Ok(())
+            })
+            .await
+            .expect("unauthorized");
+    };
+    let ((_, answer), ()) = futures::future::join(fetch, unauthorize).await;
+    assert_eq!(answer["code"], 1001, "{answer}");
+    assert!(
+        answer["errorMsg"]
+            .as_str()
+            .unwrap()
+            .contains("has not authorized"),
+        "{answer}"
+    );
+    assert_eq!(app.sim.count(AUTHORIZER_TOKEN), 1);
+    assert!(app
+        .stored_token(TokenKey::Authorizer(appid.into()))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
 async fn bad_or_unknown_appids_are_1001_naming_appid() {
     let app = TestApp::spawn().await;
     app.seed_ticket().await;

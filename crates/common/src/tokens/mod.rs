@@ -458,10 +458,22 @@ impl TokenManager {
                 let appid = self.appid_of(key).to_string();
                 let token_type = key.token_type();
                 let saved = token.clone();
-                self.inner
+                let authorizer = matches!(key, TokenKey::Authorizer(_));
+                let stored = self
+                    .inner
                     .db
-                    .run(move |conn| store::save_token(conn, token_type, &appid, &saved))
+                    .run(move |conn| {
+                        // An account unauthorized while WeChat answered keeps no token.
+                        if authorizer && !authorizer_exists(conn, &appid)? {
+                            return Ok(false);
+                        }
+                        store::save_token(conn, token_type, &appid, &saved)?;
+                        Ok(true)
+                    })
                     .await?;
+                if !stored {
+                    return Err(TokenError::NotAuthorized(self.appid_of(key).to_string()));
+                }
                 self.remember(key, &token);
                 tracing::info!(token = ?key, expires_at = %token.expires_at, "token refreshed");
                 Ok(token)
@@ -626,6 +638,14 @@ impl TokenManager {
         }
         Ok(expiring(answer.authorizer_access_token, answer.expires_in))
     }
+}
+
+fn authorizer_exists(conn: &mut crate::db::DbConnection, appid: &str) -> Result<bool, DbError> {
+    let rows: i64 = authorizers::table
+        .filter(authorizers::appid.eq(appid))
+        .count()
+        .get_result(conn)?;
+    Ok(rows > 0)
 }
 
 /// Whether `token` is still valid `margin` from now.
