@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::account_state::audit_status;
 use crate::calls::lock;
 use crate::component_state::{AuthCode, Authorizer, Ticket};
 use crate::errors::WxError;
@@ -540,4 +541,51 @@ fn msg_id() -> i64 {
 
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
+}
+
+/// Pushes the decision on `appid`'s audit to its 消息与事件URL as WeChat
+/// does: `weapp_audit_success`, `weapp_audit_fail` (with the reason and the
+/// reviewer's screenshots) or `weapp_audit_delay` (with the reason). `None`
+/// for a status that is no decision.
+pub async fn push_audit_decision(
+    state: &SimState,
+    appid: &str,
+    status: i64,
+    reason: &str,
+    screenshot: &str,
+) -> Option<PushOutcome> {
+    let now = state.now();
+    let fields = PushFields::new()
+        .text("ToUserName", crate::component_state::original_id(appid))
+        .text("FromUserName", DEFAULT_OPENID)
+        .int("CreateTime", now)
+        .text("MsgType", "event");
+    let fields = match status {
+        audit_status::APPROVED => fields
+            .text("Event", "weapp_audit_success")
+            .int("SuccTime", now),
+        audit_status::REJECTED => fields
+            .text("Event", "weapp_audit_fail")
+            .text("Reason", reason)
+            .int("FailTime", now)
+            .text("ScreenShot", screenshot),
+        audit_status::DELAYED => fields
+            .text("Event", "weapp_audit_delay")
+            .text("Reason", reason)
+            .int("DelayTime", now),
+        _ => return None,
+    };
+    let target = PushTarget::Biz {
+        appid: appid.to_string(),
+        openid: DEFAULT_OPENID.to_string(),
+    };
+    Some(
+        push(
+            state,
+            &target,
+            &fields,
+            PushMode::from_settings(&state.settings),
+        )
+        .await,
+    )
 }

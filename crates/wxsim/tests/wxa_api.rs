@@ -3,6 +3,7 @@
 //! commit → submit_audit → audit decided → release → revert, driven over HTTP.
 
 mod support_account;
+mod support_component;
 
 use serde_json::{json, Value};
 use support_account::{assert_errcode, errcode, Sim, MINI_PROGRAM, OFFICIAL_ACCOUNT};
@@ -662,4 +663,88 @@ async fn code_state_is_kept_per_mini_program() {
         calls["by_appid"]["wxminiprogram00002"]["/wxa/getversioninfo"],
         1
     );
+}
+
+#[tokio::test]
+async fn audit_decisions_are_pushed_to_the_platform_as_weapp_audit_events() {
+    let receiver =
+        support_component::start_receiver(support_component::answer(200, "success")).await;
+    let sim = Sim::start_pushing_to(&receiver.base_url).await;
+    let crypt = common::crypto::WxCrypt::new(
+        &sim.state.settings.token,
+        &sim.state.settings.encoding_aes_key,
+        &sim.state.settings.component_appid,
+    )
+    .expect("crypt");
+    let app = wxa(&sim);
+    let original = wxsim::component_state::original_id(MINI_PROGRAM);
+
+    assert_errcode(&app.commit(json!(1), "1.0.0").await, 0);
+    assert_errcode(&app.submit().await, 0);
+    let rejected = sim
+        .post(
+            "/__sim/wxa/audit",
+            &json!({"appid": MINI_PROGRAM, "status": 1, "reason": "名称不符合规范", "screenshot": "media_a|media_b"}),
+        )
+        .await;
+    assert_eq!(rejected["push"]["delivered"], true, "{rejected}");
+    let pushes = receiver.all();
+    assert_eq!(pushes[0].path, format!("/wxcallback/biz/{MINI_PROGRAM}"));
+    let fail = support_component::push_fields(&crypt, &pushes[0]);
+    assert_eq!(fail.get_str("ToUserName"), Some(original.clone()));
+    assert_eq!(fail.get_str("MsgType").as_deref(), Some("event"));
+    assert_eq!(fail.get_str("Event").as_deref(), Some("weapp_audit_fail"));
+    assert_eq!(fail.get_str("Reason").as_deref(), Some("名称不符合规范"));
+    assert_eq!(
+        fail.get_str("ScreenShot").as_deref(),
+        Some("media_a|media_b")
+    );
+    assert!(fail.get_i64("FailTime").is_some_and(|t| t > 0));
+    let message =
+        common::message::Message::parse(&support_component::open_push(&crypt, &pushes[0]))
+            .expect("the platform's message model reads it");
+    assert_eq!(message.event(), Some("weapp_audit_fail"));
+
+    assert_errcode(&app.submit().await, 0);
+    let delayed = app
+        .sim
+        .post(
+            "/__sim/wxa/audit",
+            &json!({"appid": MINI_PROGRAM, "status": 4}),
+        )
+        .await;
+    assert_eq!(delayed["push"]["delivered"], true, "{delayed}");
+    let approved = app
+        .sim
+        .post(
+            "/__sim/wxa/audit",
+            &json!({"appid": MINI_PROGRAM, "status": 0}),
+        )
+        .await;
+    assert_eq!(approved["push"]["delivered"], true, "{approved}");
+    let pushes = receiver.all();
+    assert_eq!(pushes.len(), 3);
+    let delay = support_component::push_fields(&crypt, &pushes[1]);
+    assert_eq!(delay.get_str("Event").as_deref(), Some("weapp_audit_delay"));
+    assert!(delay.get_str("Reason").is_some_and(|r| !r.is_empty()));
+    assert!(delay.get_i64("DelayTime").is_some());
+    let success = support_component::push_fields(&crypt, &pushes[2]);
+    assert_eq!(
+        success.get_str("Event").as_deref(),
+        Some("weapp_audit_success")
+    );
+    assert!(success.get_i64("SuccTime").is_some());
+
+    // Putting an audit back to pending is no decision: nothing is pushed.
+    assert_errcode(&app.submit().await, 0);
+    let pending = app
+        .sim
+        .post(
+            "/__sim/wxa/audit",
+            &json!({"appid": MINI_PROGRAM, "status": 2}),
+        )
+        .await;
+    assert_errcode(&pending, 0);
+    assert!(pending["push"].is_null(), "{pending}");
+    assert_eq!(receiver.all().len(), 3);
 }

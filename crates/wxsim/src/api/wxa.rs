@@ -17,6 +17,7 @@ use super::access::{
 use crate::account_state::{audit_status, Audit, CodeVersion, MiniProgramCode, Release};
 use crate::calls::lock;
 use crate::errors::{ok, WxError, WxResult};
+use crate::flows;
 use crate::state::SimState;
 
 /// Most characters of `user_version`.
@@ -531,7 +532,8 @@ struct DecideBody {
 }
 
 /// `POST /__sim/wxa/audit {appid, status: 0|1|2|4, reason?, screenshot?}`:
-/// decides the pending audit of `appid` as WeChat's reviewers would.
+/// decides the pending audit of `appid` as WeChat's reviewers would, and
+/// pushes the decision to the platform (`push` in the answer; none for 2).
 async fn decide_audit(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
     let decision: DecideBody = json_body(&body)?;
     let status = decision.status;
@@ -545,22 +547,33 @@ async fn decide_audit(state: web::Data<SimState>, body: web::Bytes) -> WxResult<
             ))
         }
     };
-    let mut accounts = lock(&state.accounts);
-    let audit = accounts
-        .accounts
-        .get_mut(&decision.appid)
-        .and_then(|account| account.code.audit.as_mut())
-        .ok_or_else(no_audit)?;
-    if !is_pending(audit) {
-        return Err(WxError::new(
-            85021,
-            "status not allowed: only a pending audit can be decided",
-        ));
-    }
-    audit.status = status;
-    audit.reason = decision
-        .reason
-        .unwrap_or_else(|| default_reason.to_string());
-    audit.screenshot = decision.screenshot.unwrap_or_default();
-    Ok(ok_with(json!({"auditid": audit.auditid, "status": status})))
+    let (auditid, reason, screenshot) = {
+        let mut accounts = lock(&state.accounts);
+        let audit = accounts
+            .accounts
+            .get_mut(&decision.appid)
+            .and_then(|account| account.code.audit.as_mut())
+            .ok_or_else(no_audit)?;
+        if !is_pending(audit) {
+            return Err(WxError::new(
+                85021,
+                "status not allowed: only a pending audit can be decided",
+            ));
+        }
+        audit.status = status;
+        audit.reason = decision
+            .reason
+            .unwrap_or_else(|| default_reason.to_string());
+        audit.screenshot = decision.screenshot.unwrap_or_default();
+        (
+            audit.auditid,
+            audit.reason.clone(),
+            audit.screenshot.clone(),
+        )
+    };
+    let push =
+        flows::push_audit_decision(&state, &decision.appid, status, &reason, &screenshot).await;
+    Ok(ok_with(
+        json!({"auditid": auditid, "status": status, "push": push}),
+    ))
 }

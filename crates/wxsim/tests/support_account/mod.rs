@@ -23,10 +23,20 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Starts a simulator with default settings on a free port.
+    /// Starts a simulator with default settings on a free port; its pushes
+    /// go to a port nothing listens on (the discard port).
     pub async fn start() -> Self {
+        Self::start_pushing_to("http://127.0.0.1:9").await
+    }
+
+    /// Starts a simulator whose pushes go to `callback_url`, once each, with
+    /// no background ticket pushes.
+    pub async fn start_pushing_to(callback_url: &str) -> Self {
         let sim = WxSim::start(SimSettings {
             port: 0,
+            callback_url: callback_url.into(),
+            push_retries: 0,
+            ticket_interval_secs: 0,
             ..Default::default()
         })
         .await
