@@ -228,6 +228,26 @@ pub fn hop_by_hop_headers(headers: &HeaderMap) -> Vec<String> {
     names
 }
 
+/// Whether a request opens a WebSocket (RFC 6455 §4.1: `GET` with
+/// `Upgrade: websocket` and `Connection` naming `upgrade`). Such a request
+/// keeps its `Upgrade` through the gateway, and after `101` the connection
+/// is a tunnel: no body limit, no read timeout.
+pub fn is_websocket_upgrade(method: &http::Method, headers: &HeaderMap) -> bool {
+    let upgrade = headers
+        .get_all(http::header::UPGRADE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("websocket"));
+    let connection = headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+    method == http::Method::GET && upgrade && connection
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +326,36 @@ mod tests {
         for p in ["/%69", "//a", "/a/./b", "/a/..", "*"] {
             assert!(needs_normalizing(p));
         }
+    }
+
+    #[test]
+    fn websocket_upgrades_need_get_upgrade_websocket_and_connection_upgrade() {
+        let headers = |pairs: &[(&str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(
+                    http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    v.parse().unwrap(),
+                );
+            }
+            h
+        };
+        let get = http::Method::GET;
+        let ws = headers(&[
+            ("upgrade", "WebSocket"),
+            ("connection", "keep-alive, Upgrade"),
+        ]);
+        assert!(is_websocket_upgrade(&get, &ws));
+        assert!(!is_websocket_upgrade(&http::Method::POST, &ws));
+        assert!(!is_websocket_upgrade(
+            &get,
+            &headers(&[("upgrade", "websocket")])
+        ));
+        assert!(!is_websocket_upgrade(
+            &get,
+            &headers(&[("upgrade", "h2c"), ("connection", "upgrade")])
+        ));
+        assert!(!is_websocket_upgrade(&get, &HeaderMap::new()));
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //!   none resolved), 504 an upstream timed out: code 1002.
 //!
 //! Every answer, proxied or not, carries `X-Request-Id`.
+//!
+//! A WebSocket handshake keeps its `Upgrade` and `Connection: upgrade` both
+//! ways; once the upstream answers `101` the connection is a tunnel, exempt
+//! from the body limit and the upstream read timeout.
 
 use std::net::{IpAddr, SocketAddr as StdSocketAddr};
 use std::sync::Arc;
@@ -109,6 +113,8 @@ pub struct Ctx {
     last_connect_error: Option<ErrorType>,
     body_bytes: u64,
     too_large: bool,
+    /// The `Upgrade` value of a WebSocket handshake.
+    websocket: Option<http::HeaderValue>,
 }
 
 const LOGIN_PATH: &str = "/wxcomponent/auth";
@@ -295,6 +301,7 @@ impl ProxyHttp for GatewayProxy {
             last_connect_error: None,
             body_bytes: 0,
             too_large: false,
+            websocket: None,
         }
     }
 
@@ -317,6 +324,9 @@ impl ProxyHttp for GatewayProxy {
             .map(|p| net::client_ip(p, forwarded_for, &self.shared.trusted));
 
         let req = session.req_header();
+        if net::is_websocket_upgrade(&req.method, &req.headers) {
+            ctx.websocket = req.headers.get(http::header::UPGRADE).cloned();
+        }
         let method = req.method.clone();
         let with_body = has_body(req);
         let query = req.uri.query().map(str::to_string);
@@ -447,7 +457,7 @@ impl ProxyHttp for GatewayProxy {
         _end_of_stream: bool,
         ctx: &mut Ctx,
     ) -> pingora::Result<()> {
-        if let Some(chunk) = body {
+        if let Some(chunk) = body.as_ref().filter(|_| ctx.websocket.is_none()) {
             ctx.body_bytes += chunk.len() as u64;
             if ctx.body_bytes > self.shared.max_body {
                 ctx.too_large = true;
@@ -480,7 +490,8 @@ impl ProxyHttp for GatewayProxy {
         let mut peer = HttpPeer::new(replica, false, String::new());
         let t = self.shared.timeouts;
         peer.options.connection_timeout = Some(t.connect);
-        peer.options.read_timeout = Some(t.read);
+        // A WebSocket may rightly stay quiet for longer than any request.
+        peer.options.read_timeout = ctx.websocket.is_none().then_some(t.read);
         peer.options.write_timeout = Some(t.write);
         peer.options.idle_timeout = Some(t.idle);
         Ok(Box::new(peer))
@@ -524,6 +535,10 @@ impl ProxyHttp for GatewayProxy {
         for name in net::hop_by_hop_headers(&upstream.headers) {
             upstream.remove_header(&name);
         }
+        if let Some(protocol) = ctx.websocket.clone() {
+            upstream.insert_header(http::header::UPGRADE, protocol)?;
+            upstream.insert_header(http::header::CONNECTION, "upgrade")?;
+        }
         let peer_trusted = ctx
             .peer
             .is_some_and(|p| self.shared.trusted.iter().any(|c| c.contains(p)));
@@ -561,8 +576,16 @@ impl ProxyHttp for GatewayProxy {
         response: &mut ResponseHeader,
         ctx: &mut Ctx,
     ) -> pingora::Result<()> {
+        let switched = (response.status == http::StatusCode::SWITCHING_PROTOCOLS)
+            .then(|| response.headers.get(http::header::UPGRADE).cloned())
+            .flatten()
+            .filter(|_| ctx.websocket.is_some());
         for name in net::hop_by_hop_headers(&response.headers) {
             response.remove_header(&name);
+        }
+        if let Some(protocol) = switched {
+            response.insert_header(http::header::UPGRADE, protocol)?;
+            response.insert_header(http::header::CONNECTION, "upgrade")?;
         }
         response.insert_header("x-request-id", ctx.request_id.as_str())?;
         Ok(())

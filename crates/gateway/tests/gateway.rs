@@ -420,3 +420,70 @@ fn shutdown_lets_the_request_in_flight_finish() {
         "still listening after shutdown"
     );
 }
+
+#[test]
+fn websocket_handshakes_pass_through_and_the_tunnel_has_no_body_limit() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let business = TestUpstream::start("business");
+    let gw = spawn(settings(
+        &[("business", vec![business.addr])],
+        &[
+            ("MAX_BODY_BYTES", "1000"),
+            ("UPSTREAM__READ_TIMEOUT_MS", "500"),
+        ],
+    ));
+    let mut conn = std::net::TcpStream::connect(gw.public_addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+          Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+          Sec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 101"), "{status}");
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim_end().is_empty() {
+            break;
+        }
+        head.push(line.trim_end().to_ascii_lowercase());
+    }
+    assert!(head.contains(&"upgrade: websocket".to_string()), "{head:?}");
+    assert!(
+        head.contains(&"connection: upgrade".to_string()),
+        "{head:?}"
+    );
+    assert!(
+        head.iter().any(|h| h.starts_with("x-request-id:")),
+        "{head:?}"
+    );
+
+    let seen = business.seen_on("/ws");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].headers["upgrade"], "websocket");
+    assert_eq!(
+        seen[0].headers["connection"].to_ascii_lowercase(),
+        "upgrade"
+    );
+    assert!(seen[0].headers.contains_key("sec-websocket-key"));
+
+    // Far more than the 1000-byte body limit, and a pause longer than the
+    // 500 ms upstream read timeout: the tunnel carries on.
+    let sent: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    conn.write_all(&sent).unwrap();
+    let mut echoed = vec![0u8; sent.len()];
+    reader.read_exact(&mut echoed).unwrap();
+    assert!(echoed == sent, "the tunnel changed the bytes");
+    std::thread::sleep(Duration::from_millis(900));
+    conn.write_all(b"still here").unwrap();
+    let mut tail = [0u8; 10];
+    reader.read_exact(&mut tail).unwrap();
+    assert_eq!(&tail, b"still here");
+}

@@ -200,6 +200,16 @@ fn serve(conn: TcpStream, name: &str, state: &Mutex<UpstreamState>) {
     let Some((method, path, headers)) = read_head(&mut reader) else {
         return;
     };
+    if path == "/ws" && headers.get("upgrade").map(String::as_str) == Some("websocket") {
+        state.lock().unwrap().seen.push(Seen {
+            method,
+            path,
+            headers,
+            body_len: 0,
+        });
+        tunnel_echo(reader, writer);
+        return;
+    }
     let body_len = read_body(&mut reader, &headers);
     let (status, extra, body) = {
         let mut s = state.lock().unwrap();
@@ -261,6 +271,27 @@ fn serve(conn: TcpStream, name: &str, state: &Mutex<UpstreamState>) {
     );
     let _ = writer.write_all(response.as_bytes());
     let _ = writer.flush();
+    let _ = writer.shutdown(Shutdown::Both);
+}
+
+/// Accepts a WebSocket handshake, then echoes every byte until the client
+/// closes: the gateway must pass the tunnel through untouched.
+fn tunnel_echo(mut reader: BufReader<TcpStream>, mut writer: TcpStream) {
+    let head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    if writer.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if writer.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
     let _ = writer.shutdown(Shutdown::Both);
 }
 
