@@ -338,7 +338,9 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
                 auth_time: stored_time(item.auth_time),
             });
         row.refresh_token = item.refresh_token.clone();
-        row.auth_time = stored_time(item.auth_time);
+        // Never backwards: the callback stores the time of the latest push,
+        // which for `updateauthorized` is later than WeChat's first grant.
+        row.auth_time = row.auth_time.max(stored_time(item.auth_time));
         match &info {
             Some(info) => row.apply(info),
             None => summary.incomplete.push(row.appid.clone()),
@@ -352,7 +354,8 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
             conn.transaction::<_, DbError, _>(|conn| {
                 // Pushes that arrived while WeChat's list was read are newer
                 // than it: an account revoked meanwhile is not stored again,
-                // one authorized meanwhile is not removed.
+                // one authorized meanwhile keeps the grant its push brought
+                // and is not removed.
                 let meanwhile = latest_authorizations(conn, started)?;
                 let revoked = |appid: &str| {
                     meanwhile
@@ -360,7 +363,7 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
                         .is_some_and(|e| matches!(e.kind, ComponentEventKind::Unauthorized { .. }))
                 };
                 let mut stored = 0;
-                for row in rows.iter().filter(|r| !revoked(&r.appid)) {
+                for row in rows.iter().filter(|r| !meanwhile.contains_key(&r.appid)) {
                     row.upsert(conn)?;
                     stored += 1;
                 }

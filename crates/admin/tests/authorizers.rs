@@ -329,3 +329,37 @@ async fn a_pull_never_undoes_pushes_that_arrived_while_it_read_the_list() {
         vec![new.to_string(), kept.to_string()]
     );
 }
+
+#[tokio::test]
+async fn a_pull_never_moves_an_authorization_time_backwards() {
+    let app = TestApp::spawn().await;
+    app.seed_ticket().await;
+    let appid = "wxlaterauthtime01";
+    app.seed_authorizer(appid, false).await;
+    let later = common::db::now() + chrono::TimeDelta::days(1);
+    app.db()
+        .run(move |conn| {
+            diesel::update(authorizers::table.filter(authorizers::appid.eq(appid)))
+                .set(authorizers::authtime.eq(later))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("a later push's time");
+    let jwt = app.login().await;
+    let answer = app
+        .post("/wxcomponent/admin/pull-authorizer-list", &jwt, json!({}))
+        .await;
+    assert_eq!(answer["data"]["stored"], 1, "{answer}");
+    let stored: chrono::NaiveDateTime = app
+        .db()
+        .run(move |conn| {
+            Ok(authorizers::table
+                .filter(authorizers::appid.eq(appid))
+                .select(authorizers::authtime)
+                .first(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored, later);
+}
