@@ -71,7 +71,7 @@ pub async fn run(tokens: TokenManager, policy: RefreshPolicy) {
     let mut backoff: HashMap<TokenKey, Backoff> = HashMap::new();
     loop {
         if let Err(e) = round(&tokens, &policy, &mut backoff).await {
-            tracing::warn!(error = %e.redacted(), "token refresh round failed");
+            tracing::warn!(error = %e, "token refresh round failed");
         }
         tokio::time::sleep(policy.interval).await;
     }
@@ -145,7 +145,7 @@ async fn round(
                     }
                     _ => policy.backoff(failures),
                 };
-                tracing::warn!(token = ?key, failures, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), error = %e.redacted(), "background token refresh failed");
+                tracing::warn!(token = ?key, failures, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), error = %e, "background token refresh failed");
                 backoff.insert(
                     key,
                     Backoff {

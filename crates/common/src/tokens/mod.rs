@@ -85,26 +85,6 @@ pub enum TokenError {
     LockTimeout,
 }
 
-impl TokenError {
-    /// The message for logs: like `Display`, but a transport failure leaves
-    /// out the URL, whose query may hold an access token.
-    pub fn redacted(&self) -> String {
-        match self {
-            Self::Wechat(WechatError::Transport { path, source }) => {
-                let kind = if source.is_timeout() {
-                    "timed out"
-                } else if source.is_connect() {
-                    "could not connect"
-                } else {
-                    "transport error"
-                };
-                format!("WeChat request to {path} failed: {kind}")
-            }
-            other => other.to_string(),
-        }
-    }
-}
-
 /// Timing of the token core.
 #[derive(Debug, Clone)]
 pub struct TokenOptions {
@@ -483,7 +463,7 @@ impl TokenManager {
                 // backoff); requests keep getting the current token meanwhile.
                 Some(_) if matches!(accept, Accept::ValidFor(_)) => Err(e),
                 Some(still_valid) => {
-                    tracing::warn!(token = ?key, error = %e.redacted(), "refresh failed; keeping the current token while it is valid");
+                    tracing::warn!(token = ?key, error = %e, "refresh failed; keeping the current token while it is valid");
                     Ok(still_valid)
                 }
                 None => Err(e),
