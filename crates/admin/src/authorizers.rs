@@ -10,10 +10,10 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat};
+use chrono::{NaiveDateTime, SecondsFormat};
 use common::db::pushes::latest_authorizations;
 use common::db::schema::authorizers;
-use common::db::{DbConnection, DbError};
+use common::db::{stored_time, DbConnection, DbError};
 use common::message::ComponentEventKind;
 use common::tokens::{store, TokenKey};
 use common::wechat::{AuthorizerInfo, AuthorizerListItem, WechatError};
@@ -86,13 +86,6 @@ fn fit(text: String, chars: usize) -> String {
 
 fn clamp_i32(v: i64) -> i32 {
     i32::try_from(v).unwrap_or(-1)
-}
-
-/// Unix seconds as stored (MySQL TIMESTAMP range).
-pub fn stored_time(unix: i64) -> NaiveDateTime {
-    DateTime::from_timestamp(unix.clamp(1, 2_147_483_647), 0)
-        .map(|t| t.naive_utc())
-        .unwrap_or_default()
 }
 
 impl Row {

@@ -124,7 +124,7 @@ pub async fn exchange_code(
     let appid = change.authorizer_appid.clone();
     let refresh_token = info.authorizer_refresh_token.clone();
     let func_info = info.func_info_ids();
-    let auth_time = crate::records::stored_time(authorized_at);
+    let auth_time = common::db::stored_time(authorized_at);
     let token = StoredToken {
         token: info.authorizer_access_token.clone(),
         expires_at: store::now() + TimeDelta::seconds(info.expires_in.max(0)),

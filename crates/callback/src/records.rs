@@ -3,9 +3,9 @@
 //! de-duplication key, its record and its database effects; a retry finds the
 //! key and gets the first answer.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use common::db::schema::{wxcallback_biz, wxcallback_component, wxcallback_dedup};
-use common::db::{DbConnection, DbError};
+use common::db::{stored_time, DbConnection, DbError};
 use common::tokens::store;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -45,15 +45,6 @@ pub struct BizRecord {
     pub event: String,
     /// The decrypted body.
     pub body: String,
-}
-
-/// Converts a WeChat `CreateTime` into a value every backend stores
-/// (MySQL TIMESTAMP covers 1970-01-01 00:00:01 .. 2038-01-19).
-pub fn stored_time(unix: i64) -> NaiveDateTime {
-    let clamped = unix.clamp(1, 2_147_483_647);
-    DateTime::from_timestamp(clamped, 0)
-        .map(|t| t.naive_utc())
-        .unwrap_or_default()
 }
 
 /// Claims `key` and runs `write` in the same transaction, or reports a retry.

@@ -18,7 +18,7 @@ use common::tokens::TokenManager;
 use diesel::prelude::*;
 
 use crate::authorization;
-use crate::records::stored_time;
+use common::db::stored_time;
 
 /// How far back to look: WeChat's authorization codes are valid for an hour.
 const LOOKBACK: TimeDelta = TimeDelta::hours(2);

@@ -160,6 +160,15 @@ impl Db {
     }
 }
 
+/// A WeChat unix time (`CreateTime`, `auth_time`) as every backend stores it:
+/// clamped to MySQL TIMESTAMP's range (1970-01-01 00:00:01 .. 2038-01-19).
+/// One conversion for every service, so times they compare agree.
+pub fn stored_time(unix: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp(unix.clamp(1, 2_147_483_647), 0)
+        .map(|t| t.naive_utc())
+        .unwrap_or_default()
+}
+
 /// The current time as stored in the database: UTC, whole seconds.
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
