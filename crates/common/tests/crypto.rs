@@ -11,10 +11,8 @@ use common::crypto::{sha1_signature, CryptoError, SealedReply, WxCrypt};
 use proptest::prelude::*;
 use serde::Deserialize;
 
-const VECTORS_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/wxcrypt-vectors.json"
-);
+/// Carried in the repository (see `tests/data/README.md` for where it comes from).
+const VECTORS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/wxcrypt-vectors.json");
 
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const TOKEN: &str = "spamtest";
