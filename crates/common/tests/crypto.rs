@@ -12,7 +12,10 @@ use proptest::prelude::*;
 use serde::Deserialize;
 
 /// Carried in the repository (see `tests/data/README.md` for where it comes from).
-const VECTORS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/wxcrypt-vectors.json");
+const VECTORS_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/wxcrypt-vectors.json"
+);
 
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const TOKEN: &str = "spamtest";

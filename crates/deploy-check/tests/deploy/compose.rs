@@ -26,13 +26,10 @@ fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
 
 /// The Compose specification's schema, carried in `tests/data/` (see its README).
 fn compose_validator() -> jsonschema::Validator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/compose-spec.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read the Compose schema at {} ({e})",
-            path.display()
-        )
-    });
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/compose-spec.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the Compose schema at {} ({e})", path.display()));
     let schema: Value = serde_json::from_str(&text).expect("compose-spec.json is JSON");
     jsonschema::validator_for(&schema).expect("compose-spec.json is a valid JSON schema")
 }
