@@ -1,5 +1,5 @@
-//! Authorizer-side state: menus, tags, users, messages sent, mini-program
-//! login codes and mini-program code (commit, audit, release).
+//! Authorizer-side state: menus, tags, users, messages sent, temporary media,
+//! mini-program login codes and mini-program code (commit, audit, release).
 //!
 //! Everything is kept per authorizer appid, as WeChat keeps it per account, so
 //! one authorizer's menu or tags never leak into another's. The handlers in
@@ -15,6 +15,8 @@ pub const STAR_TAG_ID: i64 = 2;
 pub const FIRST_TAG_ID: i64 = 100;
 /// How long a `js_code` minted by `/__sim/jscode` stays usable (WeChat: 5 minutes).
 pub const JS_CODE_TTL_SECS: i64 = 300;
+/// How long WeChat keeps a temporary media file (临时素材): 3 days.
+pub const MEDIA_TTL_SECS: i64 = 3 * 86_400;
 
 /// What the authorizer side of the simulator remembers.
 #[derive(Debug, Serialize)]
@@ -87,6 +89,8 @@ pub struct AccountData {
     pub users: BTreeMap<String, UserRecord>,
     /// Mini-program code: experience version, audit, release.
     pub code: MiniProgramCode,
+    /// Temporary media uploaded by `/cgi-bin/media/upload`, by media_id.
+    pub media: BTreeMap<String, MediaFile>,
 }
 
 impl Default for AccountData {
@@ -101,6 +105,7 @@ impl Default for AccountData {
             next_tag_id: FIRST_TAG_ID,
             users: BTreeMap::new(),
             code: MiniProgramCode::default(),
+            media: BTreeMap::new(),
         }
     }
 }
@@ -110,6 +115,24 @@ impl AccountData {
     pub fn tag_count(&self, id: i64) -> usize {
         self.users.values().filter(|u| u.tags.contains(&id)).count()
     }
+}
+
+/// A temporary media file (临时素材) as WeChat keeps it: what it is, not its bytes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MediaFile {
+    /// `type` it was uploaded as: image, voice, video or thumb.
+    #[serde(rename = "type")]
+    pub media_type: String,
+    /// The file name of the form part.
+    pub file_name: String,
+    /// The content type of the form part, if it had one.
+    pub content_type: Option<String>,
+    /// Its size in bytes.
+    pub size: usize,
+    /// `created_at`, simulated Unix seconds.
+    pub created_at: i64,
+    /// When the media_id stops working ([`MEDIA_TTL_SECS`] later).
+    pub expires_at: i64,
 }
 
 /// One menu button as stored and echoed by `/cgi-bin/menu/get`.

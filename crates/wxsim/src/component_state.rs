@@ -214,13 +214,15 @@ pub struct Authorizer {
 }
 
 impl Authorizer {
-    /// A freshly authorized account with every permission set 1..=10.
+    /// A freshly authorized account granted every permission set the platform
+    /// asks for its kind of account ([`platform_func_info`]), as when the
+    /// administrator confirms the authorization page without unticking any.
     pub fn new(appid: &str, is_mini_program: bool, now: i64) -> Self {
         Self {
             appid: appid.to_string(),
             is_mini_program,
             refresh_token: format!("refreshtoken@@@{}", random_string(40)),
-            func_info: (1..=10).collect(),
+            func_info: platform_func_info(is_mini_program).to_vec(),
             authorized_at: now,
             options: BTreeMap::new(),
         }
@@ -230,6 +232,83 @@ impl Authorizer {
     pub fn user_name(&self) -> String {
         original_id(&self.appid)
     }
+}
+
+/// 小程序开发与数据分析 (development management and data analysis): the mini
+/// program permission set that makes an authorizer a managed (代开发) mini
+/// program whose code the platform commits, audits and releases.
+pub const FUNC_MINI_PROGRAM_DEVELOPMENT: i64 = 18;
+
+/// The mini program permission sets (小程序权限集) the simulated platform asks
+/// for, so the console's managed mini program pages have accounts to show:
+/// 17 获取小程序码, 18 小程序开发与数据分析, 19 小程序客服管理, 25 开放平台账号管理,
+/// 30 小程序基本信息管理, 31 小程序认证名称检测, 37 附近的小程序管理, 40 小程序插件管理,
+/// 45 微信物流服务, 48 微信财政电子票据管理, 49 小程序云开发管理, 51 小程序即时配送,
+/// 52 小程序直播管理.
+pub const MINI_PROGRAM_FUNC_INFO: &[i64] = &[
+    17,
+    FUNC_MINI_PROGRAM_DEVELOPMENT,
+    19,
+    25,
+    30,
+    31,
+    37,
+    40,
+    45,
+    48,
+    49,
+    51,
+    52,
+];
+
+/// The official account permission sets (公众号权限集) the simulated platform
+/// asks for: 1 消息管理, 2 用户管理, 3 账号服务, 4 网页服务, 6 微信多客服,
+/// 7 群发与通知, 8 微信卡券, 9 微信扫一扫, 10 微信连WIFI, 11 素材管理, 12 微信摇周边,
+/// 13 微信门店, 15 菜单管理, 22 城市服务, 23 广告管理, 24 开放平台账号管理,
+/// 26 微信电子发票, 27 快速注册小程序, 33 小程序关联管理.
+pub const OFFICIAL_ACCOUNT_FUNC_INFO: &[i64] = &[
+    1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 15, 22, 23, 24, 26, 27, 33,
+];
+
+/// The permission sets the platform asks for from a mini program or an
+/// official account: WeChat offers an account only the sets of its kind.
+pub fn platform_func_info(is_mini_program: bool) -> &'static [i64] {
+    if is_mini_program {
+        MINI_PROGRAM_FUNC_INFO
+    } else {
+        OFFICIAL_ACCOUNT_FUNC_INFO
+    }
+}
+
+/// The sets an administrator grants when ticking `chosen` on the authorization
+/// page: each must be one the platform asks for from this kind of account
+/// (40097 otherwise, naming it), at least one, duplicates dropped.
+pub fn granted_func_info(chosen: &[i64], is_mini_program: bool) -> Result<Vec<i64>, WxError> {
+    let offered = platform_func_info(is_mini_program);
+    if chosen.is_empty() {
+        return Err(WxError::new(
+            40097,
+            "invalid args: func_info must grant at least one permission set",
+        ));
+    }
+    if let Some(id) = chosen.iter().find(|id| !offered.contains(id)) {
+        let kind = if is_mini_program {
+            "mini programs"
+        } else {
+            "official accounts"
+        };
+        return Err(WxError::new(
+            40097,
+            format!(
+                "invalid args: func_info {id} is not a permission set the platform asks {kind} for ({offered:?})"
+            ),
+        ));
+    }
+    Ok(offered
+        .iter()
+        .copied()
+        .filter(|id| chosen.contains(id))
+        .collect())
 }
 
 /// The original id (`user_name`, `gh_` + 12 hex digits) the simulator gives

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account_state::audit_status;
 use crate::calls::lock;
-use crate::component_state::{AuthCode, Authorizer, Ticket};
+use crate::component_state::{granted_func_info, platform_func_info, AuthCode, Authorizer, Ticket};
 use crate::errors::WxError;
 use crate::push::{push, PushFields, PushFormat, PushMode, PushOutcome, PushTarget, PushValue};
 use crate::state::SimState;
@@ -76,6 +76,10 @@ pub struct AuthorizeRequest {
     pub auth_type: Option<i64>,
     /// `biz_appid` of the link: only this account may authorize.
     pub biz_appid: Option<String>,
+    /// The permission set ids the administrator leaves ticked on the page;
+    /// default every set the platform asks for this kind of account (see
+    /// [`platform_func_info`]). A re-authorization replaces the sets granted.
+    pub func_info: Option<Vec<i64>>,
     /// The whole authorization link (PC `componentloginpage` or H5
     /// `bindcomponent`); its parameters fill in the fields not given.
     pub url: Option<String>,
@@ -90,6 +94,8 @@ pub struct AuthorizeOutcome {
     pub is_mini_program: bool,
     /// `authorized` or `updateauthorized`.
     pub info_type: String,
+    /// The permission set ids granted, as `api_query_auth` will answer them.
+    pub func_info: Vec<i64>,
     /// The authorization code (also in the push and the redirect).
     pub auth_code: String,
     /// Seconds the code stays valid.
@@ -183,27 +189,32 @@ pub async fn authorize(
     }
 
     let now = state.now();
-    let (info_type, is_mini_program, code) = {
+    let (info_type, is_mini_program, func_info, code) = {
         let mut component = lock(&state.component);
         let known = component.authorizers.get(&appid).map(|a| a.is_mini_program);
         let is_mini_program = request.is_mini_program.or(known).unwrap_or(auth_type == 2);
         check_auth_type(auth_type, is_mini_program)?;
+        let func_info = match &request.func_info {
+            Some(chosen) => granted_func_info(chosen, is_mini_program)?,
+            None => platform_func_info(is_mini_program).to_vec(),
+        };
         component.use_preauth_code(&pre_auth_code, now)?;
         let info_type = match component.authorizers.get_mut(&appid) {
             Some(existing) => {
                 existing.is_mini_program = is_mini_program;
+                existing.func_info = func_info.clone();
                 existing.authorized_at = now;
                 "updateauthorized"
             }
             None => {
-                component
-                    .authorizers
-                    .insert(appid.clone(), Authorizer::new(&appid, is_mini_program, now));
+                let mut authorizer = Authorizer::new(&appid, is_mini_program, now);
+                authorizer.func_info = func_info.clone();
+                component.authorizers.insert(appid.clone(), authorizer);
                 "authorized"
             }
         };
         let code = component.mint_auth_code(&appid, now, state.settings.auth_code_ttl_secs);
-        (info_type, is_mini_program, code)
+        (info_type, is_mini_program, func_info, code)
     };
 
     let fields = component_fields(state, info_type)
@@ -225,6 +236,7 @@ pub async fn authorize(
         authorizer_appid: appid,
         is_mini_program,
         info_type: info_type.to_string(),
+        func_info,
         auth_code: code.code,
         expires_in,
         expires_at: code.expires_at,
@@ -249,24 +261,41 @@ fn check_auth_type(auth_type: i64, is_mini_program: bool) -> Result<(), WxError>
     }
 }
 
-/// `redirect_uri` with `auth_code` and `expires_in` appended, as WeChat
-/// redirects the administrator's browser.
+/// `redirect_uri` with `auth_code` and `expires_in` appended to its very end,
+/// as WeChat redirects the administrator's browser
+/// (`redirect_uri?auth_code=xxx&expires_in=600`): the URI is kept exactly as
+/// given, so with a hash-routed page (`https://host/#/redirectPage`) the code
+/// lands after the fragment, where the page's router reads it. The separator
+/// is `&` when the last part (the fragment if any, else the whole URI)
+/// already has a query, none when that query ends open (`?` or `&`).
 fn redirect_with(uri: &str, code: &AuthCode, expires_in: i64) -> String {
-    match reqwest::Url::parse(uri) {
-        Ok(mut url) => {
-            url.query_pairs_mut()
-                .append_pair("auth_code", &code.code)
-                .append_pair("expires_in", &expires_in.to_string());
-            url.to_string()
-        }
-        Err(_) => {
-            let separator = if uri.contains('?') { '&' } else { '?' };
-            format!(
-                "{uri}{separator}auth_code={}&expires_in={expires_in}",
-                code.code
-            )
-        }
-    }
+    let tail = uri.rsplit_once('#').map_or(uri, |(_, fragment)| fragment);
+    let separator = if tail.ends_with(['?', '&']) {
+        ""
+    } else if tail.contains('?') {
+        "&"
+    } else {
+        "?"
+    };
+    format!(
+        "{uri}{separator}auth_code={}&expires_in={expires_in}",
+        encode_query_value(&code.code)
+    )
+}
+
+/// Percent-encodes what may not stand in a query value; `@` (which every
+/// WeChat code carries, `queryauthcode@@@...`) is allowed there and kept.
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// What a revocation did.

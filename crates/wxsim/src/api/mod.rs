@@ -3,6 +3,7 @@
 mod access;
 mod component;
 mod control;
+mod media;
 mod menu;
 mod message;
 mod sim;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     component::configure(cfg);
     control::configure(cfg);
     message::configure(cfg);
+    media::configure(cfg);
     menu::configure(cfg);
     tags::configure(cfg);
     user::configure(cfg);
