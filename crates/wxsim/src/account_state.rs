@@ -3,7 +3,7 @@
 //!
 //! Everything is kept per authorizer appid, as WeChat keeps it per account, so
 //! one authorizer's menu or tags never leak into another's. The handlers in
-//! `api::{message, menu, tags, user, sns, wxa}` apply WeChat's rules to it.
+//! `api::{message, media, menu, tags, user, sns, wxa}` apply WeChat's rules to it.
 
 use std::collections::{BTreeMap, BTreeSet};
 

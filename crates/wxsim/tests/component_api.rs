@@ -658,3 +658,132 @@ async fn injected_faults_are_seen_through_the_http_api() {
 
     assert_eq!(sim.state.calls.count(path), 6);
 }
+
+/// The permission set ids of a `func_info` array.
+fn func_ids(func_info: &serde_json::Value) -> Vec<i64> {
+    func_info
+        .as_array()
+        .expect("func_info is an array")
+        .iter()
+        .map(|item| {
+            item["funcscope_category"]["id"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("funcscope_category.id: {item}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_mini_program_is_granted_set_18_and_an_official_account_its_own_sets() {
+    let (sim, _receiver) = start_pair().await;
+    let token = sim.component_token().await;
+    let info_of = |appid: &str| json!({"component_appid": sim.settings.component_appid, "authorizer_appid": appid});
+
+    // A mini program: 18 (小程序开发与数据分析, what makes it a managed
+    // 代开发 mini program) with the other mini program sets, in both answers.
+    let mini = sim.authorize(&token, "wxfuncmini000001", true).await;
+    assert_eq!(
+        mini["func_info"],
+        json!(wxsim::component_state::MINI_PROGRAM_FUNC_INFO)
+    );
+    let code = mini["auth_code"].as_str().expect("auth_code");
+    let auth = sim.query_auth(&token, code).await;
+    let granted = func_ids(&auth["authorization_info"]["func_info"]);
+    assert!(granted.contains(&18), "{auth}");
+    assert!(granted.contains(&17) && granted.contains(&19), "{auth}");
+    assert!(!granted.contains(&1), "no official account set: {auth}");
+    let info = sim
+        .component_call(
+            "/cgi-bin/component/api_get_authorizer_info",
+            &token,
+            info_of("wxfuncmini000001"),
+        )
+        .await;
+    assert_eq!(
+        func_ids(&info["authorization_info"]["func_info"]),
+        granted,
+        "{info}"
+    );
+
+    // An official account: official account sets (1 消息管理, 15 菜单管理, ...), never 18.
+    let official = sim.authorize(&token, "wxfuncofficial01", false).await;
+    let code = official["auth_code"].as_str().expect("auth_code");
+    let auth = sim.query_auth(&token, code).await;
+    let granted = func_ids(&auth["authorization_info"]["func_info"]);
+    assert_eq!(granted[0], 1, "{auth}");
+    assert!(granted.contains(&15) && granted.contains(&11), "{auth}");
+    assert!(!granted.contains(&18), "{auth}");
+    let info = sim
+        .component_call(
+            "/cgi-bin/component/api_get_authorizer_info",
+            &token,
+            info_of("wxfuncofficial01"),
+        )
+        .await;
+    assert_eq!(func_ids(&info["authorization_info"]["func_info"]), granted);
+}
+
+#[tokio::test]
+async fn the_administrator_may_untick_sets_and_a_reauthorization_replaces_them() {
+    let (sim, _receiver) = start_pair().await;
+    let token = sim.component_token().await;
+    let appid = "wxfuncmini000002";
+    let authorize_with = |func_info: serde_json::Value| {
+        let sim = &sim;
+        let token = token.clone();
+        async move {
+            let code = sim.preauthcode(&token).await;
+            sim.post(
+                "/__sim/authorize",
+                json!({"pre_auth_code": code, "authorizer_appid": appid, "is_mini_program": true, "func_info": func_info}),
+            )
+            .await
+        }
+    };
+
+    // Without 18: no managed mini program. Duplicates are dropped.
+    let first = authorize_with(json!([19, 17, 17])).await;
+    assert_eq!(errcode(&first), 0, "{first}");
+    assert_eq!(first["func_info"], json!([17, 19]));
+    let auth = sim
+        .query_auth(&token, first["auth_code"].as_str().expect("code"))
+        .await;
+    assert_eq!(func_ids(&auth["authorization_info"]["func_info"]), [17, 19]);
+
+    // Authorizing again with 18 ticked: updateauthorized, 18 granted.
+    let second = authorize_with(json!([17, 18])).await;
+    assert_eq!(second["info_type"], "updateauthorized", "{second}");
+    let auth = sim
+        .query_auth(&token, second["auth_code"].as_str().expect("code"))
+        .await;
+    assert_eq!(func_ids(&auth["authorization_info"]["func_info"]), [17, 18]);
+
+    // Sets WeChat does not offer a mini program, or none at all, are refused
+    // and leave the pre-auth code unspent.
+    for refused in [json!([1, 18]), json!([999]), json!([])] {
+        let code = sim.preauthcode(&token).await;
+        let answer = sim
+            .post(
+                "/__sim/authorize",
+                json!({"pre_auth_code": code, "authorizer_appid": appid, "is_mini_program": true, "func_info": refused}),
+            )
+            .await;
+        assert_eq!(errcode(&answer), 40097, "{refused}: {answer}");
+        let retry = sim
+            .post(
+                "/__sim/authorize",
+                json!({"pre_auth_code": code, "authorizer_appid": appid, "is_mini_program": true}),
+            )
+            .await;
+        assert_eq!(errcode(&retry), 0, "the code still works: {retry}");
+    }
+    // 18 is a mini program set: an official account cannot be granted it.
+    let code = sim.preauthcode(&token).await;
+    let answer = sim
+        .post(
+            "/__sim/authorize",
+            json!({"pre_auth_code": code, "authorizer_appid": "wxfuncofficial02", "is_mini_program": false, "func_info": [1, 18]}),
+        )
+        .await;
+    assert_eq!(errcode(&answer), 40097, "{answer}");
+}

@@ -500,3 +500,69 @@ async fn the_background_pusher_pushes_on_schedule_and_stops_with_the_server() {
         "no pushes after the server stopped"
     );
 }
+
+#[tokio::test]
+async fn the_redirect_appends_the_code_to_the_very_end_of_the_uri_as_given() {
+    let (sim, _receiver) = start_pair().await;
+    let token = sim.component_token().await;
+    let cases = [
+        // The official console's hash-routed page: its router reads the query
+        // after `#/redirectPage`.
+        ("https://host.example.com/#/redirectPage", "?"),
+        ("https://host.example.com/cb", "?"),
+        ("https://host.example.com/cb?biz=42", "&"),
+        // A query before the fragment belongs to the page, not to the route.
+        ("https://host.example.com/app?v=2#/redirectPage", "?"),
+        ("https://host.example.com/#/redirectPage?from=console", "&"),
+        ("https://host.example.com/cb?", ""),
+        // Kept as given: no trailing slash added, nothing re-encoded.
+        ("https://host.example.com", "?"),
+    ];
+    for (uri, separator) in cases {
+        let code = sim.preauthcode(&token).await;
+        let outcome = sim
+            .post(
+                "/__sim/authorize",
+                json!({"pre_auth_code": code, "authorizer_appid": "wxredirect000001", "redirect_uri": uri}),
+            )
+            .await;
+        assert_eq!(errcode(&outcome), 0, "{outcome}");
+        let auth_code = outcome["auth_code"].as_str().expect("auth_code");
+        assert!(auth_code.starts_with("queryauthcode@@@"), "{outcome}");
+        assert_eq!(
+            outcome["redirect"],
+            format!("{uri}{separator}auth_code={auth_code}&expires_in=3600"),
+            "{uri}"
+        );
+    }
+
+    // Through a PC link whose redirect_uri is the console's page, percent-encoded.
+    let code = sim.preauthcode(&token).await;
+    let link = format!(
+        "https://mp.weixin.qq.com/cgi-bin/componentloginpage?component_appid={}&pre_auth_code={code}&auth_type=6&redirect_uri=https%3A%2F%2Fhost.example.com%2F%23%2FredirectPage",
+        sim.settings.component_appid
+    );
+    let outcome = sim
+        .post(
+            "/__sim/authorize",
+            json!({"url": link, "authorizer_appid": "wxredirect000002"}),
+        )
+        .await;
+    let redirect = outcome["redirect"].as_str().expect("redirect");
+    let fragment = redirect
+        .strip_prefix("https://host.example.com/#")
+        .unwrap_or_else(|| panic!("the fragment is kept: {redirect}"));
+    let (route, query) = fragment.split_once('?').expect("a query after the route");
+    assert_eq!(route, "/redirectPage");
+    let pairs: std::collections::HashMap<String, String> =
+        reqwest::Url::parse(&format!("https://x/?{query}"))
+            .expect("query")
+            .query_pairs()
+            .into_owned()
+            .collect();
+    assert_eq!(
+        pairs["auth_code"],
+        outcome["auth_code"].as_str().expect("code")
+    );
+    assert_eq!(pairs["expires_in"], "3600");
+}
