@@ -9,6 +9,7 @@ pub mod authorizers;
 pub mod client_ip;
 pub mod devweapp;
 pub mod error;
+pub mod housekeeping;
 pub mod inner;
 pub mod lockout;
 pub mod params;
@@ -38,6 +39,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::JwtKeys;
 use crate::client_ip::Cidr;
 use crate::error::AdminError;
+use crate::housekeeping::Housekeeping;
 use crate::platform::Adoption;
 use crate::state::AppState;
 use crate::users::{FirstAdmin, Passwords};
@@ -80,6 +82,7 @@ pub struct Application {
     server: Server,
     tokens: TokenManager,
     refresh: Option<RefreshPolicy>,
+    housekeeping: Option<Housekeeping>,
 }
 
 /// What first-start set-up produced.
@@ -174,6 +177,7 @@ impl Application {
             ))
             .build()
             .map_err(|e| StartError::Client(e.to_string()))?;
+        let housekeeping = Housekeeping::from_settings(db.clone(), Arc::clone(&settings));
         let state = AppState {
             db,
             tokens: tokens.clone(),
@@ -210,6 +214,7 @@ impl Application {
             server,
             tokens,
             refresh: RefreshPolicy::from_settings(&settings.tokens),
+            housekeeping,
         })
     }
 
@@ -223,15 +228,16 @@ impl Application {
         &self.tokens
     }
 
-    /// Serves (with the background refresher) until SIGINT/SIGTERM, then
-    /// finishes in-flight requests.
+    /// Serves (with the background refresher and housekeeping) until
+    /// SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let refresher = self
             .refresh
             .map(|policy| tokio::spawn(worker::run(self.tokens.clone(), policy)));
+        let housekeeping = self.housekeeping.map(|h| tokio::spawn(h.run()));
         let result = self.server.await;
-        if let Some(refresher) = refresher {
-            refresher.abort();
+        for task in [refresher, housekeeping].into_iter().flatten() {
+            task.abort();
         }
         result
     }

@@ -184,3 +184,28 @@ async fn the_callback_config_names_the_push_paths() {
         .await;
     assert_eq!(unauthenticated["code"], json!(1000));
 }
+
+#[tokio::test]
+async fn the_callback_config_shows_the_cloud_run_environment_service_and_json_mode() {
+    let app = TestApp::spawn_with(&[
+        ("CBR_ENV_ID", "prod-9gabc123def45678"),
+        ("HOSTNAME", "wxcomponent-007-6d9f8c7b5-x2x7k"),
+        ("WXC__CALLBACK__CLOUDRUN_MODE", "true"),
+    ])
+    .await;
+    let jwt = app.login().await;
+    let answer = app.get("/wxcomponent/admin/callback-config", &jwt).await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(answer["data"]["envId"], "prod-9gabc123def45678");
+    assert_eq!(answer["data"]["service"], "wxcomponent");
+    assert_eq!(answer["data"]["textMode"], "json");
+
+    let standard = TestApp::spawn_with(&[("HOSTNAME", "admin-6d9f8c7b5-x2x7k")]).await;
+    let jwt = standard.login().await;
+    let answer = standard
+        .get("/wxcomponent/admin/callback-config", &jwt)
+        .await;
+    assert_eq!(answer["data"]["envId"], "");
+    assert_eq!(answer["data"]["service"], "", "not on Cloud Run");
+    assert_eq!(answer["data"]["textMode"], "xml");
+}

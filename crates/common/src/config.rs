@@ -2,7 +2,8 @@
 //!
 //! Precedence, lowest first: built-in defaults < the optional file named by
 //! `WXC_CONFIG` (TOML) < the variables WeChat Cloud Run sets (`MYSQL_ADDRESS`,
-//! `MYSQL_USERNAME`, `MYSQL_PASSWORD`, `MYSQL_DATABASE`, `WX_APPID`) <
+//! `MYSQL_USERNAME`, `MYSQL_PASSWORD`, `MYSQL_DATABASE`, `WX_APPID`,
+//! `CBR_ENV_ID` and `HOSTNAME`) <
 //! `WXC__SECTION__KEY` environment variables. Any `WXC__SECTION__KEY_FILE`
 //! variable is read from the named file (Docker and Kubernetes secrets).
 //! A malformed value fails at start with an error naming the setting; secrets
@@ -40,6 +41,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// The master key that encrypts secrets stored in the database.
     pub secrets: SecretsSettings,
+    /// How long stored pushes are kept.
+    pub records: RecordsSettings,
 }
 
 /// Database connection settings.
@@ -117,6 +120,12 @@ pub struct CallbackSettings {
     /// Comma-separated appids WeChat's full-network-release check uses; only
     /// their pushes get the check's special answers.
     pub release_test_appids: String,
+    /// The Cloud Run environment pushes are delivered in (`CBR_ENV_ID`), shown
+    /// by the console's push configuration; empty off Cloud Run.
+    pub cloudrun_env_id: String,
+    /// The Cloud Run service pushes are delivered to (derived from
+    /// `HOSTNAME` on Cloud Run, see [`cloudrun_service_name`]); empty off Cloud Run.
+    pub cloudrun_service: String,
 }
 
 impl CallbackSettings {
@@ -165,6 +174,21 @@ pub struct AdminSettings {
     pub auth_pc_url: String,
     /// Base of H5 authorization links (WeChat's `bindcomponent`).
     pub auth_h5_url: String,
+    /// How often the admin's housekeeping runs (expired login-failure counts,
+    /// push records past `records.retention_days`); 0 disables it.
+    pub housekeeping_interval_secs: u64,
+}
+
+/// Retention of the stored pushes (`wxcallback_component`, `wxcallback_biz`):
+/// one component row arrives every 10 minutes for the ticket alone, so
+/// without a limit the tables only grow.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordsSettings {
+    /// Pushes received longer ago than this many days are deleted by the
+    /// admin's housekeeping; 0 keeps them forever.
+    pub retention_days: u32,
+    /// Rows deleted per statement, so a purge never holds long locks.
+    pub purge_batch_rows: u32,
 }
 
 /// Timing of the token core.
@@ -289,6 +313,12 @@ impl Settings {
                 reason: format!("must be 43 characters, got {}", key.len()),
             });
         }
+        if self.records.purge_batch_rows == 0 {
+            return Err(SettingsError::Invalid {
+                setting: "records.purge_batch_rows",
+                reason: "must be at least 1".into(),
+            });
+        }
         if !self.wechat.api_base_url.starts_with("http://")
             && !self.wechat.api_base_url.starts_with("https://")
         {
@@ -324,6 +354,8 @@ forward_timeout_ms = 4500
 forward_host = "127.0.0.1"
 max_body_bytes = 1048576
 release_test_appids = "wx570bc396a51b8ff8,wxd101a85aa106f53e"
+cloudrun_env_id = ""
+cloudrun_service = ""
 
 [admin]
 host = "0.0.0.0"
@@ -340,6 +372,7 @@ trusted_proxies = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,f
 console_dir = ""
 auth_pc_url = "https://mp.weixin.qq.com/cgi-bin/componentloginpage"
 auth_h5_url = "https://open.weixin.qq.com/wxaopen/safe/bindcomponent"
+housekeeping_interval_secs = 3600
 
 [tokens]
 request_margin_secs = 60
@@ -364,6 +397,10 @@ mini_program_appid = ""
 mini_program_secret = ""
 welcome_message = "感谢关注！"
 api_token = ""
+
+[records]
+retention_days = 0
+purge_batch_rows = 1000
 
 [log]
 level = "info"
@@ -453,8 +490,44 @@ impl Source for CloudRunEnv {
                 Value::new(origin.as_ref(), ValueKind::String(appid.clone())),
             );
         }
+        // Only Cloud Run sets CBR_ENV_ID; elsewhere HOSTNAME names a
+        // container or a pod, not a Cloud Run service.
+        if let Some(env_id) = get("CBR_ENV_ID") {
+            map.insert(
+                "callback.cloudrun_env_id".into(),
+                Value::new(origin.as_ref(), ValueKind::String(env_id.clone())),
+            );
+            if let Some(service) = get("HOSTNAME").and_then(|h| cloudrun_service_name(h)) {
+                map.insert(
+                    "callback.cloudrun_service".into(),
+                    Value::new(origin.as_ref(), ValueKind::String(service.to_string())),
+                );
+            }
+        }
         Ok(map)
     }
+}
+
+/// The Cloud Run service a container belongs to, from its `HOSTNAME`.
+/// Cloud Run names versions `<service>-<NNN>` and instances
+/// `<service>-<NNN>-<random...>`, so the service is everything before the
+/// first all-digit part after the first; 微管家 (`comm/wx/base/wxinfo.go`)
+/// takes everything before the first `-`, which is the same for service
+/// names without a dash and is the fallback when no version part is found.
+/// `None` when the hostname names no service that way.
+pub fn cloudrun_service_name(hostname: &str) -> Option<&str> {
+    let first_dash = hostname.find('-')?;
+    let mut end = first_dash;
+    for part in hostname[first_dash + 1..].split('-') {
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            break;
+        }
+        end += 1 + part.len();
+    }
+    if end >= hostname.len() {
+        end = first_dash;
+    }
+    Some(&hostname[..end]).filter(|service| !service.is_empty())
 }
 
 /// Replaces every `WXC__..._FILE` variable by the content of the file it names.

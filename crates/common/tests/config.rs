@@ -88,6 +88,67 @@ fn cloud_run_variables_configure_mysql_and_the_component_appid() {
 }
 
 #[test]
+fn cloud_run_environment_and_service_come_from_cbr_env_id_and_hostname() {
+    let settings = Settings::load_from(&env(&[
+        ("CBR_ENV_ID", "prod-2gxyz9k3a1b2c3d4"),
+        ("HOSTNAME", "wxcomponent-012-6d9f8c7b5-x2x7k"),
+    ]))
+    .expect("load");
+    assert_eq!(settings.callback.cloudrun_env_id, "prod-2gxyz9k3a1b2c3d4");
+    assert_eq!(settings.callback.cloudrun_service, "wxcomponent");
+
+    let off_cloud_run =
+        Settings::load_from(&env(&[("HOSTNAME", "admin-6d9f8c7b5-x2x7k")])).expect("load");
+    assert_eq!(off_cloud_run.callback.cloudrun_env_id, "");
+    assert_eq!(
+        off_cloud_run.callback.cloudrun_service, "",
+        "a pod or container name is not a Cloud Run service"
+    );
+
+    let overridden = Settings::load_from(&env(&[
+        ("CBR_ENV_ID", "prod-1"),
+        ("HOSTNAME", "wxcomponent-001-abc"),
+        ("WXC__CALLBACK__CLOUDRUN_SERVICE", "mine"),
+    ]))
+    .expect("load");
+    assert_eq!(overridden.callback.cloudrun_service, "mine");
+}
+
+#[test]
+fn the_cloud_run_service_is_the_hostname_before_the_version_number() {
+    for (hostname, service) in [
+        ("wxcomponent-001-6d9f8c7b5-x2x7k", Some("wxcomponent")),
+        ("my-svc-003-6d9f8c7b5-x2x7k", Some("my-svc")),
+        ("express-12-abc", Some("express")),
+        // No version part: 微管家's rule, everything before the first dash.
+        ("svc-abc-def", Some("svc")),
+        ("3f4e5a6b7c8d", None),
+        ("-001-abc", None),
+    ] {
+        assert_eq!(
+            common::config::cloudrun_service_name(hostname),
+            service,
+            "{hostname}"
+        );
+    }
+}
+
+#[test]
+fn push_records_are_kept_forever_unless_a_retention_is_set() {
+    let defaults = Settings::load_from(&HashMap::new()).expect("defaults load");
+    assert_eq!(defaults.records.retention_days, 0);
+    assert_eq!(defaults.records.purge_batch_rows, 1000);
+    let set = Settings::load_from(&env(&[("WXC__RECORDS__RETENTION_DAYS", "30")])).expect("load");
+    assert_eq!(set.records.retention_days, 30);
+    let err = Settings::load_from(&env(&[("WXC__RECORDS__PURGE_BATCH_ROWS", "0")]))
+        .expect_err("must fail");
+    assert!(
+        err.to_string().contains("records.purge_batch_rows"),
+        "{err}"
+    );
+}
+
+#[test]
 fn cloud_run_database_defaults_to_wxcomponent() {
     let settings = Settings::load_from(&env(&[
         ("MYSQL_ADDRESS", "db:3306"),

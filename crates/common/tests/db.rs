@@ -391,3 +391,86 @@ fn services_starting_together_on_one_database_all_start() {
         .expect("counter table");
     assert_eq!(seeded, 1, "seed rows inserted once");
 }
+
+#[test]
+fn old_push_records_are_purged_in_bounded_batches_and_new_ones_stay() {
+    use common::db::pushes::{purge_batch, Purged};
+    let database = TestDatabase::new();
+    let db = connect(&database);
+    let mut conn = db.get().expect("connection");
+    let conn: &mut DbConnection = &mut conn;
+    // Old and new rows interleaved by id: receive time alone decides.
+    let times = [
+        at(1, 0, 0),
+        at(23, 0, 0),
+        at(1, 0, 1),
+        at(1, 0, 2),
+        at(23, 0, 1),
+        at(1, 0, 3),
+        at(1, 0, 4),
+    ];
+    for (i, t) in times.iter().enumerate() {
+        diesel::insert_into(wxcallback_component::table)
+            .values((
+                wxcallback_component::receivetime.eq(*t),
+                wxcallback_component::createtime.eq(*t),
+                wxcallback_component::infotype.eq(format!("t{i}")),
+                wxcallback_component::postbody.eq("{}"),
+            ))
+            .execute(conn)
+            .expect("insert component push");
+    }
+    for t in &times[..3] {
+        diesel::insert_into(wxcallback_biz::table)
+            .values((
+                wxcallback_biz::receivetime.eq(*t),
+                wxcallback_biz::createtime.eq(*t),
+                wxcallback_biz::appid.eq("wxbiz"),
+                wxcallback_biz::postbody.eq("{}"),
+            ))
+            .execute(conn)
+            .expect("insert biz push");
+    }
+    let cutoff = at(12, 0, 0);
+    let first = purge_batch(conn, cutoff, 2).expect("purge");
+    assert_eq!(
+        first,
+        Purged {
+            component: 2,
+            biz: 2
+        }
+    );
+    assert!(first.more_left(2));
+    let second = purge_batch(conn, cutoff, 2).expect("purge");
+    assert_eq!(
+        second,
+        Purged {
+            component: 2,
+            biz: 0
+        }
+    );
+    let third = purge_batch(conn, cutoff, 2).expect("purge");
+    assert_eq!(
+        third,
+        Purged {
+            component: 1,
+            biz: 0
+        }
+    );
+    assert!(!third.more_left(2));
+    let left: Vec<NaiveDateTime> = wxcallback_component::table
+        .order(wxcallback_component::id.asc())
+        .select(wxcallback_component::receivetime)
+        .load(conn)
+        .expect("read");
+    assert_eq!(left, vec![at(23, 0, 0), at(23, 0, 1)]);
+    let biz_left: Vec<NaiveDateTime> = wxcallback_biz::table
+        .select(wxcallback_biz::receivetime)
+        .load(conn)
+        .expect("read");
+    assert_eq!(biz_left, vec![at(23, 0, 0)]);
+    assert_eq!(
+        purge_batch(conn, cutoff, 2).expect("purge"),
+        Purged::default()
+    );
+}

@@ -47,13 +47,17 @@ pub async fn biz_records(
     Ok(ok(page))
 }
 
-/// Where WeChat's pushes must be configured to go.
+/// Where WeChat's pushes must be configured to go, as wxcomponent shows it
+/// for Cloud Run's push settings: the environment (`CBR_ENV_ID`), the
+/// service (from `HOSTNAME`), both through `callback.*` settings, and the
+/// format (`json` in Cloud Run mode, which receives Cloud Run's plain JSON).
 pub async fn callback_config(_: AuthUser, state: web::Data<AppState>) -> HttpResponse {
+    let callback = &state.settings.callback;
     ok(json!({
-        "envId": "",
-        "service": "",
+        "envId": callback.cloudrun_env_id,
+        "service": callback.cloudrun_service,
         "componentPath": "/wxcallback/component",
         "bizPath": "/wxcallback/biz/$APPID$",
-        "textMode": if state.settings.callback.cloudrun_mode { "json" } else { "xml" },
+        "textMode": if callback.cloudrun_mode { "json" } else { "xml" },
     }))
 }

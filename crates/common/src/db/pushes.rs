@@ -3,13 +3,16 @@
 //! record of what WeChat said about each account and when; services that act
 //! on authorizers later (finishing an interrupted exchange, reconciling with
 //! WeChat's list) consult it so they never undo a newer push.
+//!
+//! Old records are deleted here too ([`purge_batch`]), for the admin's
+//! housekeeping under `records.retention_days`.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::wxcallback_component;
+use super::schema::{wxcallback_biz, wxcallback_component};
 use super::{DbConnection, DbError};
 use crate::message::{
     ComponentEvent, INFO_TYPE_AUTHORIZED, INFO_TYPE_UNAUTHORIZED, INFO_TYPE_UPDATE_AUTHORIZED,
@@ -49,4 +52,63 @@ pub fn latest_authorizations(
         }
     }
     Ok(latest)
+}
+
+/// Rows one [`purge_batch`] deleted from each table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// From `wxcallback_component`.
+    pub component: usize,
+    /// From `wxcallback_biz`.
+    pub biz: usize,
+}
+
+impl Purged {
+    /// Whether either table may still hold rows older than the cutoff
+    /// (a full batch was deleted from it).
+    pub fn more_left(&self, batch_rows: u32) -> bool {
+        let full = usize::try_from(batch_rows).unwrap_or(usize::MAX);
+        self.component >= full || self.biz >= full
+    }
+}
+
+/// Deletes at most `batch_rows` rows received before `cutoff` from each push
+/// table, oldest ids first; call it again while [`Purged::more_left`]. Each
+/// statement commits on its own and touches one bounded id range, so a purge
+/// never holds long locks against the callback receiver's inserts. The
+/// boundary is the `batch_rows`-th old id: old rows are exactly those with a
+/// smaller or equal id (new rows get larger ids and a recent receive time).
+pub fn purge_batch(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    batch_rows: u32,
+) -> Result<Purged, DbError> {
+    let offset = i64::from(batch_rows.max(1)) - 1;
+    let boundary: Option<i32> = wxcallback_component::table
+        .filter(wxcallback_component::receivetime.lt(cutoff))
+        .order(wxcallback_component::id.asc())
+        .select(wxcallback_component::id)
+        .offset(offset)
+        .first(conn)
+        .optional()?;
+    let old = wxcallback_component::table.filter(wxcallback_component::receivetime.lt(cutoff));
+    let component = match boundary {
+        Some(last) => {
+            diesel::delete(old.filter(wxcallback_component::id.le(last))).execute(conn)?
+        }
+        None => diesel::delete(old).execute(conn)?,
+    };
+    let boundary: Option<i32> = wxcallback_biz::table
+        .filter(wxcallback_biz::receivetime.lt(cutoff))
+        .order(wxcallback_biz::id.asc())
+        .select(wxcallback_biz::id)
+        .offset(offset)
+        .first(conn)
+        .optional()?;
+    let old = wxcallback_biz::table.filter(wxcallback_biz::receivetime.lt(cutoff));
+    let biz = match boundary {
+        Some(last) => diesel::delete(old.filter(wxcallback_biz::id.le(last))).execute(conn)?,
+        None => diesel::delete(old).execute(conn)?,
+    };
+    Ok(Purged { component, biz })
 }
