@@ -5,8 +5,13 @@
 //! The signing secret is `admin.jwt_secret`, or one generated at first start
 //! and stored sealed in `comm` (`admin_jwt_secret`), shared by every replica;
 //! it is never derived from a database password. Tokens carry the user id
-//! (`jti`, as wxcomponent) and a fingerprint of the password hash: a token
-//! whose user is gone or whose password changed since is refused (1004).
+//! (`jti`, as wxcomponent), a session id (`sid`, one per login, kept by
+//! refreshes) and a fingerprint of the password hash: a token whose user is
+//! gone or whose password changed since is refused (1004), except the
+//! session that changed the password. wxcomponent's console keeps using its
+//! token after a change, so that session is recorded ([`keep_session`]) in
+//! `comm` (`admin_password_session_{id}` = `sid|fingerprint of the new
+//! hash`) and stays valid until the password changes again.
 //! Missing → 1000, expired → 1003, anything else wrong → 1004.
 
 use std::future::Future;
@@ -34,6 +39,11 @@ pub const JWT_SECRET_KEY: &str = "admin_jwt_secret";
 /// `iss` of every token, as wxcomponent.
 pub const ISSUER: &str = "wxcomponent";
 
+/// `comm` key of the session that last changed the password of `user_id`.
+pub fn kept_session_key(user_id: i32) -> String {
+    format!("admin_password_session_{user_id}")
+}
+
 /// The claims of a console JWT (wxcomponent's names where it had them).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -54,6 +64,14 @@ pub struct Claims {
     pub exp: i64,
     /// Fingerprint of the password hash when issued.
     pub pwd: String,
+    /// The login session (empty in tokens issued before sessions existed).
+    #[serde(default)]
+    pub sid: String,
+}
+
+/// A new random session id.
+pub fn new_session_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 /// Signing and verification keys plus the lifetime.
@@ -82,8 +100,8 @@ impl JwtKeys {
         }
     }
 
-    /// A token for `user`.
-    pub fn issue(&self, user: &User) -> Result<String, AdminError> {
+    /// A token for `user` in session `sid`.
+    pub fn issue(&self, user: &User, sid: &str) -> Result<String, AdminError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             user_name: user.username.clone(),
@@ -94,6 +112,7 @@ impl JwtKeys {
             nbf: now,
             exp: now + self.expiry_secs,
             pwd: users::fingerprint(&user.password),
+            sid: sid.to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AdminError::internal)
@@ -151,6 +170,39 @@ pub fn load_or_create_secret(
     STANDARD.decode(secret).map_err(AdminError::internal)
 }
 
+/// Records that session `sid` of `user_id` set the password whose hash is
+/// `new_hash`, so its tokens stay valid after the change. Call it before
+/// storing the hash: then no request of that session ever sees a moment
+/// where neither its old fingerprint nor the record matches.
+pub fn keep_session(
+    conn: &mut DbConnection,
+    user_id: i32,
+    sid: &str,
+    new_hash: &str,
+) -> Result<(), DbError> {
+    let value = format!("{sid}|{}", users::fingerprint(new_hash));
+    store::put_comm(conn, &kept_session_key(user_id), &value)
+}
+
+/// Whether session `sid` of `user_id` changed the password to the one whose
+/// hash has fingerprint `current`.
+fn is_kept_session(
+    conn: &mut DbConnection,
+    user_id: i32,
+    sid: &str,
+    current: &str,
+) -> Result<bool, DbError> {
+    if sid.is_empty() {
+        return Ok(false);
+    }
+    let Some(record) = secrets::load_raw(conn, &kept_session_key(user_id))? else {
+        return Ok(false);
+    };
+    Ok(record
+        .split_once('|')
+        .is_some_and(|(kept, fingerprint)| kept == sid && fingerprint == current))
+}
+
 /// The bearer token of `Authorization: Bearer <token>` (exactly two parts,
 /// as wxcomponent parses it).
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -185,14 +237,19 @@ impl FromRequest for AuthUser {
             })?;
             let claims = state.jwt.verify(&token)?;
             let id: i32 = claims.jti.parse().map_err(|_| AdminError::AuthToken)?;
+            let (pwd, sid) = (claims.pwd.clone(), claims.sid.clone());
             let user = state
                 .db
-                .run(move |conn| users::find_by_id(conn, id))
+                .run(move |conn| {
+                    let Some(user) = users::find_by_id(conn, id)? else {
+                        return Ok(None);
+                    };
+                    let current = users::fingerprint(&user.password);
+                    let valid = current == pwd || is_kept_session(conn, id, &sid, &current)?;
+                    Ok(valid.then_some(user))
+                })
                 .await?
                 .ok_or(AdminError::AuthToken)?;
-            if users::fingerprint(&user.password) != claims.pwd {
-                return Err(AdminError::AuthToken);
-            }
             Ok(Self { user, claims })
         })
     }

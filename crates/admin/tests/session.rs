@@ -194,9 +194,10 @@ async fn the_username_can_be_changed_and_is_used_at_the_next_login() {
 }
 
 #[tokio::test]
-async fn the_password_changes_only_with_the_old_one_and_old_sessions_end() {
+async fn the_password_changes_only_with_the_old_one_and_other_sessions_end() {
     let app = TestApp::spawn().await;
     let jwt = app.login().await;
+    let other = app.login().await;
     let new_md5 = md5_hex("new-password-2");
 
     let answer = app
@@ -247,12 +248,96 @@ async fn the_password_changes_only_with_the_old_one_and_old_sessions_end() {
     assert_eq!(app.login_as("admin", PASSWORD).await["code"], 1006);
     assert_eq!(app.login_as("admin", "new-password-2").await["code"], 0);
     let (_, answer) = app
-        .call(Method::GET, "/wxcomponent/admin/ticket", Some(&jwt), None)
+        .call(Method::GET, "/wxcomponent/admin/ticket", Some(&other), None)
         .await;
+    assert_eq!(answer["code"], 1004, "another session ends: {answer}");
+    let answer = app.get("/wxcomponent/admin/refresh-auth", &jwt).await;
     assert_eq!(
-        answer["code"], 1004,
-        "a session from before the change ends"
+        answer["code"], 0,
+        "the session that changed the password goes on with its token, as wxcomponent's console expects: {answer}"
     );
+}
+
+/// `GET /admin/refresh-auth` with `jwt`: the code (0 = the session is valid).
+async fn session_code(app: &TestApp, jwt: &str) -> serde_json::Value {
+    let (status, answer) = app
+        .call(
+            Method::GET,
+            "/wxcomponent/admin/refresh-auth",
+            Some(jwt),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer["code"].clone()
+}
+
+#[tokio::test]
+async fn a_password_change_keeps_the_changing_session_and_ends_the_others() {
+    let app = TestApp::spawn().await;
+    let changer = app.login().await;
+    let other = app.login().await;
+    let answer = app
+        .post(
+            "/wxcomponent/admin/userpwd",
+            &changer,
+            json!({"oldPassword": md5_hex(PASSWORD), "password": md5_hex("second-pass")}),
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(session_code(&app, &changer).await, 0, "the changer goes on");
+    assert_eq!(session_code(&app, &other).await, 1004, "the other ends");
+    let fresh = answer["data"]["jwt"]
+        .as_str()
+        .expect("a fresh jwt")
+        .to_string();
+    assert_eq!(session_code(&app, &fresh).await, 0);
+    let refreshed = app.get("/wxcomponent/admin/refresh-auth", &changer).await["data"]["jwt"]
+        .as_str()
+        .expect("refreshed jwt")
+        .to_string();
+    assert_eq!(session_code(&app, &refreshed).await, 0);
+    assert_eq!(
+        session_code(&app, &other).await,
+        1004,
+        "the changer's refresh revives no other session"
+    );
+
+    // A later change from another session ends the first changer's session.
+    let third = app.login_as("admin", "second-pass").await["data"]["jwt"]
+        .as_str()
+        .expect("jwt")
+        .to_string();
+    let answer = app
+        .post(
+            "/wxcomponent/admin/userpwd",
+            &third,
+            json!({"oldPassword": md5_hex("second-pass"), "password": md5_hex("third-pass")}),
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(session_code(&app, &third).await, 0);
+    for ended in [&changer, &fresh, &refreshed] {
+        assert_eq!(session_code(&app, ended).await, 1004);
+    }
+}
+
+#[tokio::test]
+async fn the_kept_session_is_shared_by_replicas() {
+    let app = TestApp::spawn().await;
+    let replica = app.another_instance().await;
+    let changer = app.login().await;
+    let other = replica.login().await;
+    let answer = app
+        .post(
+            "/wxcomponent/admin/userpwd",
+            &changer,
+            json!({"oldPassword": md5_hex(PASSWORD), "password": md5_hex("second-pass")}),
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(session_code(&replica, &changer).await, 0);
+    assert_eq!(session_code(&replica, &other).await, 1004);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{ok, ok_empty};
-use crate::auth::AuthUser;
+use crate::auth::{self, AuthUser};
 use crate::client_ip;
 use crate::error::{AdminError, AdminResult};
 use crate::lockout;
@@ -68,13 +68,23 @@ pub async fn login(
             }
         })
         .await??;
-    let jwt = state.jwt.issue(&user)?;
+    let jwt = state.jwt.issue(&user, &auth::new_session_id())?;
     Ok(ok(json!({ "jwt": jwt })))
 }
 
-/// A fresh JWT for the logged-in user.
+/// The session of `user`'s token, or a new one for tokens from before
+/// sessions existed.
+fn session_of(user: &AuthUser) -> String {
+    if user.claims.sid.is_empty() {
+        auth::new_session_id()
+    } else {
+        user.claims.sid.clone()
+    }
+}
+
+/// A fresh JWT for the logged-in user, in the same session.
 pub async fn refresh(user: AuthUser, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
-    let jwt = state.jwt.issue(&user.user)?;
+    let jwt = state.jwt.issue(&user.user, &session_of(&user))?;
     Ok(ok(json!({ "jwt": jwt })))
 }
 
@@ -117,7 +127,9 @@ struct PasswordBody {
 }
 
 /// Changes the logged-in user's password; the old one is required. Every
-/// JWT issued before stops working.
+/// other session ends; the one that changed it goes on with its token (as
+/// wxcomponent's console expects) and also gets `{"jwt"}`, a fresh token of
+/// the same session bound to the new password.
 pub async fn change_password(
     user: AuthUser,
     state: web::Data<AppState>,
@@ -137,8 +149,10 @@ pub async fn change_password(
         ));
     }
     let passwords = state.passwords.clone();
+    let sid = session_of(&user);
+    let keep = (!user.claims.sid.is_empty()).then(|| sid.clone());
     let current = user.user;
-    state
+    let updated = state
         .db
         .run(move |conn| {
             // Re-read: the row may have changed since the JWT was checked.
@@ -149,14 +163,21 @@ pub async fn change_password(
                 Verdict::NoMatch => Ok(Err(AdminError::User("oldPassword: wrong password".into()))),
                 Verdict::Match | Verdict::LegacyMatch => match passwords.hash(&body.password) {
                     Ok(hash) => {
+                        if let Some(sid) = &keep {
+                            auth::keep_session(conn, stored.id, sid, &hash)?;
+                        }
                         users::set_password(conn, stored.id, &hash)?;
-                        Ok(Ok(()))
+                        Ok(Ok(users::User {
+                            password: hash,
+                            ..stored
+                        }))
                     }
                     Err(e) => Ok(Err(e)),
                 },
             }
         })
         .await??;
-    tracing::info!(user = %current.username, "console password changed");
-    Ok(ok_empty())
+    tracing::info!(user = %current.username, "console password changed; other sessions ended");
+    let jwt = state.jwt.issue(&updated, &sid)?;
+    Ok(ok(json!({ "jwt": jwt })))
 }
