@@ -26,6 +26,13 @@ export WXC__BUSINESS__PORT="${WXC__BUSINESS__PORT:-8083}"
 # this container.
 export WXC__BUSINESS__INNER_API_URL="${WXC__BUSINESS__INNER_API_URL:-http://127.0.0.1:8080}"
 export WXC__CALLBACK__FORWARD_HOST="${WXC__CALLBACK__FORWARD_HOST:-127.0.0.1}"
+# Cloud Run mode: WeChat delivers pushes to a Cloud Run service as plain JSON
+# with x-wx-source (云托管推送, what 微管家 receives); Cloud Run's ingress is
+# the only way into this container, and its documentation has services judge
+# WeChat origin by that header. On by default so a 微管家 user switching
+# images keeps receiving pushes (and needs no token or EncodingAESKey);
+# encrypted pushes are still verified when WXC__WECHAT__* are set.
+export WXC__CALLBACK__CLOUDRUN_MODE="${WXC__CALLBACK__CLOUDRUN_MODE:-true}"
 # The gateway: public on :80, its internal listener and metrics on loopback
 # only (Cloud Run forwards nothing but the container port anyway), upstreams
 # in this container whatever a baked-in deploy/gateway.yaml says.

@@ -95,3 +95,52 @@ fn start_all_sets_only_real_settings() {
         "start-all.sh configures the services through WXC__ variables"
     );
 }
+
+/// `WXC__CALLBACK__CLOUDRUN_MODE` after start-all.sh's `export` lines ran in
+/// an environment holding only `env`.
+fn cloudrun_mode_after_start_all(env: &[(&str, &str)]) -> String {
+    let text = read("deploy/cloudrun/start-all.sh");
+    let exports: String = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("export "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{exports}printf %s \"$WXC__CALLBACK__CLOUDRUN_MODE\""
+        ))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .output()
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "start-all.sh's exports fail: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[test]
+fn cloud_run_mode_is_on_by_default_in_the_one_container_image() {
+    // WeChat pushes to a Cloud Run service as plain JSON with x-wx-source;
+    // without Cloud Run mode a 微管家 user switching images loses them.
+    assert_eq!(cloudrun_mode_after_start_all(&[]), "true");
+    assert_eq!(
+        cloudrun_mode_after_start_all(&[("WXC__CALLBACK__CLOUDRUN_MODE", "false")]),
+        "false",
+        "an explicit setting wins"
+    );
+    let config = container_config();
+    assert_eq!(
+        str_at(
+            &config,
+            "/envParams/WXC__CALLBACK__CLOUDRUN_MODE",
+            "container.config.json"
+        ),
+        "true",
+        "the pipeline's 服务设置 turn it on too"
+    );
+}
