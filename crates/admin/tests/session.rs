@@ -483,3 +483,55 @@ async fn a_wxcomponent_md5_password_logs_in_and_is_upgraded_to_argon2id() {
     assert!(stored.starts_with("$argon2id$"), "upgraded: {stored}");
     assert_eq!(app.login_as("old", "legacy-pass").await["code"], 0);
 }
+
+#[tokio::test]
+async fn the_login_hint_says_where_the_first_password_is_and_that_is_true() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("console")
+        .text()
+        .await
+        .expect("page");
+    for needle in [
+        "WXC__ADMIN__PASSWORD",
+        "WXC__ADMIN__USERNAME",
+        "日志",
+        "./data/admin-password",
+        "微管家",
+    ] {
+        assert!(page.contains(needle), "the login hint names {needle}");
+    }
+    let start = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../start.sh"),
+    )
+    .expect("start.sh");
+    assert!(
+        start.contains("WXC__ADMIN__PASSWORD:-$(persisted admin-password)"),
+        "start.sh keeps the first password in ./data/admin-password, as the hint says"
+    );
+}
+
+#[tokio::test]
+async fn without_a_configured_password_the_printed_random_one_logs_in() {
+    let database = std::sync::Arc::new(common::db::testing::TestDatabase::new());
+    let db = common::db::Db::connect(&database.settings()).expect("database");
+    let passwords = admin::users::Passwords::new().expect("passwords");
+    let mut conn = db.get().expect("connection");
+    let created =
+        admin::users::ensure_first_admin(&mut conn, &passwords, "admin", "").expect("first admin");
+    let admin::users::FirstAdmin::Generated { username, password } = created else {
+        panic!("a random password is generated: {created:?}");
+    };
+    drop(conn);
+    let app = TestApp::spawn_on(
+        support::Sim::start(7200).await,
+        database,
+        &[("WXC__ADMIN__PASSWORD", "")],
+    )
+    .await;
+    assert_eq!(app.login_as(&username, &password).await["code"], 0);
+}
