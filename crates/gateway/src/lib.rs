@@ -21,10 +21,14 @@
 //! - **Requests** ([`proxy`]): `X-Request-Id` (a valid incoming one is kept),
 //!   `X-Forwarded-For` (appended only when the peer is a trusted proxy, else
 //!   replaced by the peer), `X-Real-IP`, `X-Forwarded-Proto`/`-Host`;
-//!   hop-by-hop headers stripped both ways; body limit (413); per-client-IP
-//!   token buckets, stricter on `PUT /wxcomponent/auth` (429); upstream
-//!   timeouts. Failures answer `{"code":1002,"errorMsg":...}` with 502 (every
-//!   replica refused), 503 (no healthy replica) or 504 (timeout).
+//!   hop-by-hop headers stripped both ways; body limits, per route where
+//!   configured ([`limits`], 413); per-client-IP token buckets, stricter on
+//!   `PUT /wxcomponent/auth` (429), never on WeChat's pushes (`/wxcallback/*`
+//!   meet one global safety valve instead, 503); upstream timeouts.
+//!   Failures answer `{"code":1002,"errorMsg":...}` with 502 (every replica
+//!   refused), 503 (no healthy replica) or 504 (timeout). On the console's
+//!   API (`/wxcomponent/*`) every such answer is HTTP 200 with the envelope,
+//!   the only form the official console reads.
 //! - **Operations**: Prometheus metrics on `metrics_listen` ([`metrics`]), a
 //!   structured access log (`target: gateway::access`: request id, route,
 //!   upstream, replica, status, duration), graceful shutdown on SIGTERM
@@ -69,6 +73,7 @@
 //! skipped (and logged) alone. A non-zero `code`, a body without a `routes`
 //! list, a non-2xx status or an unreachable admin keep the last good table.
 
+pub mod limits;
 pub mod metrics;
 pub mod net;
 pub mod poller;
@@ -91,10 +96,11 @@ use pingora::services::background::background_service;
 use pingora::services::listening::Service;
 use tokio::sync::watch;
 
+use crate::limits::BodyLimits;
 use crate::metrics::{Metrics, MetricsApp};
 use crate::poller::Maintenance;
 use crate::proxy::{GatewayProxy, Listener, Shared, Timeouts};
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{GlobalLimiter, RateLimiter};
 use crate::routes::{Route, RouteTable};
 use crate::settings::{parse_address_list, Settings, SettingsError};
 use crate::upstream::{Upstream, Upstreams};
@@ -249,8 +255,9 @@ pub fn build(settings: Settings) -> Result<Gateway, BuildError> {
         metrics: Arc::clone(&metrics),
         limit: RateLimiter::new(rl.requests_per_sec, rl.burst),
         auth_limit: RateLimiter::new(rl.auth_requests_per_min / 60.0, rl.auth_burst),
+        push_limit: GlobalLimiter::new(rl.callback_requests_per_sec, rl.callback_burst),
         trusted,
-        max_body: settings.max_body_bytes,
+        body_limits: BodyLimits::new(settings.max_body_bytes, &settings.body_limits),
         timeouts: Timeouts {
             connect: Duration::from_millis(up.connect_timeout_ms),
             read: Duration::from_millis(up.read_timeout_ms),

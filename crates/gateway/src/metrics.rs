@@ -7,7 +7,8 @@
 //! - `gateway_upstream_connect_failures_total{upstream}`
 //! - `gateway_upstream_replicas{upstream,state}` (`healthy`/`unhealthy`)
 //! - `gateway_upstream_replica_healthy{upstream,replica}` (1/0)
-//! - `gateway_rate_limited_total{listener,limit}`
+//! - `gateway_rate_limited_total{listener,limit}` (`general`, `auth`, and
+//!   `callback-global` for WeChat pushes shed by the safety valve)
 //! - `gateway_route_polls_total{result}` (`updated`/`unchanged`/`failed`)
 //! - `gateway_operator_routes` (rules currently in the table)
 
@@ -69,7 +70,10 @@ impl Metrics {
             &["upstream"],
         )?;
         let rate_limited = IntCounterVec::new(
-            Opts::new("gateway_rate_limited_total", "Requests refused with 429"),
+            Opts::new(
+                "gateway_rate_limited_total",
+                "Requests refused by a rate limit (429; WeChat pushes shed by the global valve: 503)",
+            ),
             &["listener", "limit"],
         )?;
         let route_polls = IntCounterVec::new(

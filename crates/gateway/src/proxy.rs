@@ -3,11 +3,20 @@
 //!
 //! Error policy (the `{code, errorMsg}` envelope of every service):
 //! - 400 unreadable path, 404 `/inner/*` on the public listener, 413 body
-//!   over `max_body_bytes`: code 1001;
-//! - 429 rate limited: code 1011 on the login route, else 1001, with
-//!   `Retry-After`;
+//!   over the route's limit ([`limits`]): code 1001;
+//! - 429 rate limited per client IP: code 1011 on the login route and on
+//!   the console's API, else 1001, with `Retry-After`;
+//! - 503 a WeChat push shed by the global safety valve (never a per-IP
+//!   limit: WeChat pushes from a few server IPs and retries a 5xx): code
+//!   1002, with `Retry-After`;
 //! - 502 every tried replica refused or failed, 503 no healthy replica (or
 //!   none resolved), 504 an upstream timed out: code 1002.
+//!
+//! On the console's API ([`limits::is_console_api`]) each of these answers
+//! travels as HTTP 200 with the reason repeated in `data`: the official
+//! console (`client/src/utils/axios.ts`) reads the envelope of 2xx answers
+//! only, hangs silently on any other status, and shows `data` for 1002. The
+//! access log and metrics keep the real status.
 //!
 //! Every answer, proxied or not, carries `X-Request-Id`.
 //!
@@ -28,9 +37,10 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorSource, ErrorType};
 
+use crate::limits::{self, BodyLimits};
 use crate::metrics::Metrics;
 use crate::net::{self, Cidr};
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{GlobalLimiter, RateLimiter};
 use crate::routes::{Route, RouteTable};
 use crate::upstream::Upstreams;
 
@@ -80,10 +90,12 @@ pub struct Shared {
     pub limit: Option<RateLimiter>,
     /// Login limit (`PUT /wxcomponent/auth`).
     pub auth_limit: Option<RateLimiter>,
+    /// The safety valve of WeChat's pushes, all clients together.
+    pub push_limit: Option<GlobalLimiter>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted: Vec<Cidr>,
-    /// Largest request body.
-    pub max_body: u64,
+    /// Largest request body, per route.
+    pub body_limits: BodyLimits,
     /// Upstream timeouts.
     pub timeouts: Timeouts,
     /// Further replicas tried after a failed connect.
@@ -112,7 +124,13 @@ pub struct Ctx {
     attempts: usize,
     last_connect_error: Option<ErrorType>,
     body_bytes: u64,
+    /// The largest body this request may carry.
+    max_body: u64,
     too_large: bool,
+    /// The request is on the console's API: refusals go out as HTTP 200.
+    console: bool,
+    /// The status a refusal stood for when it went out as HTTP 200.
+    refused: Option<u16>,
     /// The `Upgrade` value of a WebSocket handshake.
     websocket: Option<http::HeaderValue>,
 }
@@ -158,26 +176,35 @@ fn has_body(req: &RequestHeader) -> bool {
             .is_some_and(|n| n > 0)
 }
 
-/// Writes a gateway-made JSON answer.
+/// Writes a gateway-made JSON answer. On the console's API a refusal goes
+/// out as HTTP 200 with its reason in `data` as well (see the module doc);
+/// `ctx.refused` keeps the status it stands for, for the log and metrics.
 async fn respond(
     session: &mut Session,
-    request_id: &str,
+    ctx: &mut Ctx,
     status: u16,
     code: i32,
     message: &str,
     extra: &[(&'static str, String)],
 ) -> pingora::Result<()> {
-    let envelope = Envelope::<()> {
+    let console = ctx.console && status != 200;
+    let envelope = Envelope {
         code,
         error_msg: message.to_string(),
-        data: None,
+        data: console.then_some(message),
+    };
+    let sent = if console {
+        ctx.refused = Some(status);
+        200
+    } else {
+        status
     };
     let body = serde_json::to_vec(&envelope).unwrap_or_default();
-    let mut header = ResponseHeader::build(status, Some(4 + extra.len()))?;
+    let mut header = ResponseHeader::build(sent, Some(4 + extra.len()))?;
     header.insert_header("content-type", "application/json; charset=utf-8")?;
     header.insert_header("content-length", body.len().to_string())?;
     header.insert_header("cache-control", "no-store")?;
-    header.insert_header("x-request-id", request_id)?;
+    header.insert_header("x-request-id", ctx.request_id.as_str())?;
     for (name, value) in extra {
         header.insert_header(*name, value.as_str())?;
     }
@@ -199,25 +226,35 @@ fn is_timeout(etype: &ErrorType) -> bool {
 
 impl GatewayProxy {
     /// Status, code and message of a failed request (the error policy).
-    fn classify(&self, e: &Error, ctx: &Ctx) -> (u16, ErrorCode, String) {
+    fn classify(e: &Error, ctx: &Ctx) -> (u16, ErrorCode, String) {
         if ctx.too_large {
-            return (413, ErrorCode::InvalidParam, self.too_large_message());
+            return (
+                413,
+                ErrorCode::InvalidParam,
+                too_large_message(ctx.max_body),
+            );
         }
+        let service = ctx
+            .route
+            .as_ref()
+            .map_or("upstream", |r| r.upstream.name.as_str());
         match e.etype() {
             ErrorType::HTTPStatus(503) => (
                 503,
                 ErrorCode::SystemError,
-                "系统错误: no healthy upstream replica (503)".into(),
+                format!(
+                    "系统错误: the {service} service has no healthy replica, retry shortly (503)"
+                ),
             ),
             ErrorType::HTTPStatus(504) => (
                 504,
                 ErrorCode::SystemError,
-                "系统错误: upstream timed out (504)".into(),
+                format!("系统错误: the {service} service timed out (504)"),
             ),
             ErrorType::HTTPStatus(code) if *code >= 500 => (
                 *code,
                 ErrorCode::SystemError,
-                format!("系统错误: upstream unavailable ({code})"),
+                format!("系统错误: the {service} service is unavailable, retry shortly ({code})"),
             ),
             ErrorType::HTTPStatus(code) => (
                 *code,
@@ -227,12 +264,12 @@ impl GatewayProxy {
             etype if *e.esource() == ErrorSource::Upstream && is_timeout(etype) => (
                 504,
                 ErrorCode::SystemError,
-                "系统错误: upstream timed out (504)".into(),
+                format!("系统错误: the {service} service timed out (504)"),
             ),
             _ if *e.esource() == ErrorSource::Upstream => (
                 502,
                 ErrorCode::SystemError,
-                "系统错误: upstream unavailable (502)".into(),
+                format!("系统错误: the {service} service is unavailable, retry shortly (502)"),
             ),
             ErrorType::ReadError | ErrorType::WriteError | ErrorType::ConnectionClosed
                 if *e.esource() == ErrorSource::Downstream =>
@@ -255,31 +292,113 @@ impl GatewayProxy {
         }
     }
 
-    fn too_large_message(&self) -> String {
-        format!(
-            "请求体过大: request body larger than {} bytes (413)",
-            self.shared.max_body
-        )
-    }
-
-    /// Rate limits of the public listener; `Some((code, wait))` when refused.
+    /// Rate limits of the public listener: WeChat's pushes meet the global
+    /// valve only, everything else the client IP's buckets.
     fn rate_limited(
         &self,
-        ip: IpAddr,
+        ip: Option<IpAddr>,
         method: &http::Method,
         path: &str,
         now: Instant,
-    ) -> Option<(ErrorCode, &'static str, Duration)> {
+    ) -> Option<Limited> {
+        if limits::is_push(path) {
+            let wait = self.shared.push_limit.as_ref()?.check(now).err()?;
+            return Some(Limited {
+                limit: Limit::Pushes,
+                wait,
+            });
+        }
+        let ip = ip?;
         if method == http::Method::PUT && path == LOGIN_PATH {
             if let Some(Err(wait)) = self.shared.auth_limit.as_ref().map(|l| l.check(ip, now)) {
-                return Some((ErrorCode::AuthErrExceedLimit, "auth", wait));
+                return Some(Limited {
+                    limit: Limit::Login,
+                    wait,
+                });
             }
         }
-        if let Some(Err(wait)) = self.shared.limit.as_ref().map(|l| l.check(ip, now)) {
-            return Some((ErrorCode::InvalidParam, "general", wait));
-        }
-        None
+        let wait = self.shared.limit.as_ref()?.check(ip, now).err()?;
+        let limit = if limits::is_console_api(path) {
+            Limit::Console
+        } else {
+            Limit::General
+        };
+        Some(Limited { limit, wait })
     }
+}
+
+/// Which limit refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// The client IP's general bucket, outside the console's API.
+    General,
+    /// The client IP's general bucket, on the console's API.
+    Console,
+    /// The client IP's login bucket.
+    Login,
+    /// The global valve of WeChat's pushes.
+    Pushes,
+}
+
+/// A request refused by a rate limit.
+struct Limited {
+    limit: Limit,
+    /// Until a token is available again.
+    wait: Duration,
+}
+
+impl Limited {
+    /// The `limit` label of `gateway_rate_limited_total`.
+    fn label(&self) -> &'static str {
+        match self.limit {
+            Limit::General | Limit::Console => "general",
+            Limit::Login => "auth",
+            Limit::Pushes => "callback-global",
+        }
+    }
+
+    /// 503 for pushes (WeChat retries a 5xx), else 429.
+    fn status(&self) -> u16 {
+        if self.limit == Limit::Pushes {
+            503
+        } else {
+            429
+        }
+    }
+
+    /// 1011 wherever the console asks, 1002 for a shed push, else 1001.
+    fn code(&self) -> ErrorCode {
+        match self.limit {
+            Limit::General => ErrorCode::InvalidParam,
+            Limit::Console | Limit::Login => ErrorCode::AuthErrExceedLimit,
+            Limit::Pushes => ErrorCode::SystemError,
+        }
+    }
+
+    fn message(&self) -> String {
+        let secs = self.retry_after();
+        match self.limit {
+            Limit::Login => format!(
+                "{}: too many login attempts, retry in {secs} s (429)",
+                self.code().message()
+            ),
+            Limit::Pushes => {
+                format!("系统繁忙: more pushes than the gateway admits, retry in {secs} s (503)")
+            }
+            Limit::General | Limit::Console => {
+                format!("请求过于频繁: too many requests, retry in {secs} s (429)")
+            }
+        }
+    }
+
+    /// Whole seconds for `Retry-After`, at least 1.
+    fn retry_after(&self) -> f64 {
+        self.wait.as_secs_f64().ceil().max(1.0)
+    }
+}
+
+fn too_large_message(max_body: u64) -> String {
+    format!("请求体过大: request body larger than {max_body} bytes (413)")
 }
 
 #[async_trait]
@@ -300,7 +419,10 @@ impl ProxyHttp for GatewayProxy {
             attempts: 0,
             last_connect_error: None,
             body_bytes: 0,
+            max_body: 0,
             too_large: false,
+            console: false,
+            refused: None,
             websocket: None,
         }
     }
@@ -342,7 +464,7 @@ impl ProxyHttp for GatewayProxy {
             session.set_keepalive(None);
             respond(
                 session,
-                &ctx.request_id,
+                ctx,
                 400,
                 ErrorCode::InvalidParam.code(),
                 "参数格式有误: bad request path (400)",
@@ -351,6 +473,8 @@ impl ProxyHttp for GatewayProxy {
             .await?;
             return Ok(true);
         };
+        ctx.console = limits::is_console_api(&path);
+        ctx.max_body = self.shared.body_limits.for_request(&method, &path);
         // An early answer leaves the body unread: close the connection after it.
         let early = |session: &mut Session| {
             if with_body {
@@ -361,7 +485,7 @@ impl ProxyHttp for GatewayProxy {
         if path == "/healthz" {
             ctx.label = "healthz";
             early(session);
-            respond(session, &ctx.request_id, 200, 0, "OK", &[]).await?;
+            respond(session, ctx, 200, 0, "OK", &[]).await?;
             return Ok(true);
         }
         if self.listener == Listener::Public && (path == "/inner" || path.starts_with("/inner/")) {
@@ -369,7 +493,7 @@ impl ProxyHttp for GatewayProxy {
             early(session);
             respond(
                 session,
-                &ctx.request_id,
+                ctx,
                 404,
                 ErrorCode::InvalidParam.code(),
                 "not found (404)",
@@ -379,33 +503,21 @@ impl ProxyHttp for GatewayProxy {
             return Ok(true);
         }
         if self.listener == Listener::Public {
-            if let Some((code, limit, wait)) = ctx
-                .client_ip
-                .and_then(|ip| self.rate_limited(ip, &method, &path, ctx.start))
-            {
+            if let Some(limited) = self.rate_limited(ctx.client_ip, &method, &path, ctx.start) {
                 ctx.label = "rate-limited";
                 early(session);
                 self.shared
                     .metrics
                     .rate_limited
-                    .with_label_values(&[self.listener.label(), limit])
+                    .with_label_values(&[self.listener.label(), limited.label()])
                     .inc();
-                let secs = wait.as_secs_f64().ceil().max(1.0);
-                let message = if code == ErrorCode::AuthErrExceedLimit {
-                    format!(
-                        "{}: too many login attempts, retry in {secs} s (429)",
-                        code.message()
-                    )
-                } else {
-                    format!("请求过于频繁: too many requests, retry in {secs} s (429)")
-                };
                 respond(
                     session,
-                    &ctx.request_id,
-                    429,
-                    code.code(),
-                    &message,
-                    &[("retry-after", format!("{secs}"))],
+                    ctx,
+                    limited.status(),
+                    limited.code().code(),
+                    &limited.message(),
+                    &[("retry-after", limited.retry_after().to_string())],
                 )
                 .await?;
                 return Ok(true);
@@ -417,14 +529,14 @@ impl ProxyHttp for GatewayProxy {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > self.shared.max_body) {
+        if declared.is_some_and(|n| n > ctx.max_body) {
             ctx.label = "too-large";
             early(session);
             ctx.too_large = true;
-            let message = self.too_large_message();
+            let message = too_large_message(ctx.max_body);
             respond(
                 session,
-                &ctx.request_id,
+                ctx,
                 413,
                 ErrorCode::InvalidParam.code(),
                 &message,
@@ -459,7 +571,7 @@ impl ProxyHttp for GatewayProxy {
     ) -> pingora::Result<()> {
         if let Some(chunk) = body.as_ref().filter(|_| ctx.websocket.is_none()) {
             ctx.body_bytes += chunk.len() as u64;
-            if ctx.body_bytes > self.shared.max_body {
+            if ctx.body_bytes > ctx.max_body {
                 ctx.too_large = true;
                 return Error::e_explain(ErrorType::HTTPStatus(413), "request body too large");
             }
@@ -592,12 +704,10 @@ impl ProxyHttp for GatewayProxy {
     }
 
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
-        let (status, code, message) = self.classify(e, ctx);
+        let (status, code, message) = Self::classify(e, ctx);
         if status > 0 && session.response_written().is_none() {
             session.set_keepalive(None);
-            if let Err(write) =
-                respond(session, &ctx.request_id, status, code.code(), &message, &[]).await
-            {
+            if let Err(write) = respond(session, ctx, status, code.code(), &message, &[]).await {
                 tracing::debug!(error = %write, "could not send the error answer");
             }
         }
@@ -613,7 +723,10 @@ impl ProxyHttp for GatewayProxy {
     }
 
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut Ctx) {
-        let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        let status = ctx
+            .refused
+            .or_else(|| session.response_written().map(|r| r.status.as_u16()))
+            .unwrap_or(0);
         let route = ctx.route.as_ref().map_or(ctx.label, |r| r.name.as_str());
         let upstream = ctx.route.as_ref().map_or("-", |r| r.upstream.name.as_str());
         let elapsed = ctx.start.elapsed();

@@ -1,4 +1,5 @@
-//! Per-client-IP token buckets.
+//! Token buckets: per client IP ([`RateLimiter`]) and one for a whole class
+//! of traffic ([`GlobalLimiter`]).
 //!
 //! Each client IP owns a bucket of `burst` tokens refilled at `rate` per
 //! second; a request takes one token or is refused with the time until the
@@ -7,6 +8,11 @@
 //! ones that have refilled, so memory follows the number of recently active
 //! clients. State is per gateway process: with several gateway replicas each
 //! enforces its own share.
+//!
+//! WeChat's pushes come from a handful of server IPs at whatever rate the
+//! platform's accounts produce, so a per-IP bucket would refuse them; they
+//! only meet a [`GlobalLimiter`], a safety valve set far above what the
+//! callback receiver ingests.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -23,6 +29,33 @@ struct Bucket {
     last: Instant,
 }
 
+impl Bucket {
+    fn full(burst: f64, now: Instant) -> Self {
+        Self {
+            tokens: burst,
+            last: now,
+        }
+    }
+
+    /// Refills for the time since the last call, then takes a token or says
+    /// how long until one is available.
+    fn take(&mut self, rate: f64, burst: f64, now: Instant) -> Result<(), Duration> {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
+        }
+    }
+}
+
+fn limited(rate: f64) -> bool {
+    rate > 0.0 && rate.is_finite()
+}
+
 /// Token buckets keyed by client IP.
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -35,7 +68,7 @@ impl RateLimiter {
     /// A limiter allowing `rate` requests per second with bursts of `burst`;
     /// `None` when `rate` is 0 (unlimited), so callers skip the lookup.
     pub fn new(rate: f64, burst: u32) -> Option<Self> {
-        if rate <= 0.0 || !rate.is_finite() {
+        if !limited(rate) {
             return None;
         }
         Some(Self {
@@ -58,19 +91,9 @@ impl RateLimiter {
             .shard(&ip)
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = map.entry(ip).or_insert(Bucket {
-            tokens: self.burst,
-            last: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rate).min(self.burst);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
-        }
+        map.entry(ip)
+            .or_insert(Bucket::full(self.burst, now))
+            .take(self.rate, self.burst, now)
     }
 
     /// Forgets buckets that are full again (their clients went quiet).
@@ -99,6 +122,38 @@ impl RateLimiter {
     }
 }
 
+/// One token bucket shared by every client of a class of traffic.
+#[derive(Debug)]
+pub struct GlobalLimiter {
+    rate: f64,
+    burst: f64,
+    bucket: Mutex<Bucket>,
+}
+
+impl GlobalLimiter {
+    /// A limiter allowing `rate` requests per second in all with bursts of
+    /// `burst`; `None` when `rate` is 0 (unlimited).
+    pub fn new(rate: f64, burst: u32) -> Option<Self> {
+        if !limited(rate) {
+            return None;
+        }
+        let burst = f64::from(burst.max(1));
+        Some(Self {
+            rate,
+            burst,
+            bucket: Mutex::new(Bucket::full(burst, Instant::now())),
+        })
+    }
+
+    /// Takes a token, or says how long until one is available.
+    pub fn check(&self, now: Instant) -> Result<(), Duration> {
+        self.bucket
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take(self.rate, self.burst, now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +177,18 @@ mod tests {
         let t1 = t0 + Duration::from_millis(500);
         assert!(rl.check(ip("1.1.1.1"), t1).is_ok());
         assert!(rl.check(ip("1.1.1.1"), t1).is_err());
+    }
+
+    #[test]
+    fn the_global_bucket_is_shared_by_every_client() {
+        assert!(GlobalLimiter::new(0.0, 10).is_none());
+        let gl = GlobalLimiter::new(4.0, 2).expect("limited");
+        let t0 = Instant::now();
+        assert!(gl.check(t0).is_ok());
+        assert!(gl.check(t0).is_ok());
+        let wait = gl.check(t0).expect_err("limited");
+        assert!(wait <= Duration::from_millis(250) && wait > Duration::ZERO);
+        assert!(gl.check(t0 + Duration::from_millis(250)).is_ok());
     }
 
     #[test]

@@ -51,8 +51,13 @@ pub struct Settings {
     pub grace_period_secs: u64,
     /// Seconds in-flight requests get after the grace period before they are cut.
     pub shutdown_timeout_secs: u64,
-    /// Largest request body accepted; larger ones get 413.
+    /// Largest request body accepted; larger ones get 413 (the console's
+    /// routes: HTTP 200 with code 1001). `body_limits` overrides it per route.
     pub max_body_bytes: u64,
+    /// Per-route body limits in place of `max_body_bytes`, e.g. the
+    /// console's media upload, which carries files of up to 10 MB.
+    #[serde(default = "default_body_limits")]
+    pub body_limits: Vec<BodyLimitSettings>,
     /// Comma-separated addresses or CIDRs of proxies in front of the gateway
     /// whose `X-Forwarded-For` is believed; empty = the gateway is the edge.
     pub trusted_proxies: String,
@@ -97,6 +102,20 @@ pub struct RouteSettings {
     /// Serve it only on the internal listener.
     #[serde(default)]
     pub internal_only: bool,
+}
+
+/// The body limit of one route.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyLimitSettings {
+    /// The path it applies to, matched exactly (after normalisation, without
+    /// the query string).
+    pub path: String,
+    /// The method it applies to (`POST`); empty = every method.
+    #[serde(default)]
+    pub method: String,
+    /// Largest request body accepted on that route.
+    pub max_bytes: u64,
 }
 
 /// How replicas of a service are checked.
@@ -151,11 +170,17 @@ pub struct UpstreamSettings {
     pub healthy_after: usize,
 }
 
-/// Token buckets per client IP (public listener only); a rate of 0 disables one.
+/// Token buckets of the public listener; a rate of 0 disables one.
+///
+/// WeChat's pushes (`/wxcallback/*`) never meet a per-IP bucket: they come
+/// from a few WeChat server IPs at the rate the platform's accounts produce
+/// and are authenticated by their signature downstream. They share one
+/// global bucket instead, a safety valve set far above what the callback
+/// receiver ingests.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
-    /// Sustained requests per second per client IP.
+    /// Sustained requests per second per client IP (every route but `/wxcallback/*`).
     pub requests_per_sec: f64,
     /// Requests a client may send at once above the sustained rate.
     pub burst: u32,
@@ -163,6 +188,11 @@ pub struct RateLimitSettings {
     pub auth_requests_per_min: f64,
     /// Logins a client may send at once.
     pub auth_burst: u32,
+    /// WeChat pushes (`/wxcallback/*`) per second from all clients together;
+    /// beyond it the gateway sheds them with 503 (WeChat retries).
+    pub callback_requests_per_sec: f64,
+    /// Pushes accepted at once above that rate.
+    pub callback_burst: u32,
 }
 
 /// The admin's `GET /inner/routes` poll.
@@ -222,6 +252,19 @@ pub fn default_routes() -> Vec<RouteSettings> {
     ]
 }
 
+/// Largest body of the console's media upload: the console accepts images
+/// up to 5 MB and videos up to 10 MB, plus multipart framing (11 MiB).
+pub const UPLOAD_MEDIA_MAX_BYTES: u64 = 11 * 1024 * 1024;
+
+/// The built-in per-route body limits: the console's media upload.
+pub fn default_body_limits() -> Vec<BodyLimitSettings> {
+    vec![BodyLimitSettings {
+        path: "/wxcomponent/admin/upload-media".into(),
+        method: "POST".into(),
+        max_bytes: UPLOAD_MEDIA_MAX_BYTES,
+    }]
+}
+
 const DEFAULTS: &str = r#"
 listen = "0.0.0.0:80"
 internal_listen = "0.0.0.0:8080"
@@ -258,6 +301,8 @@ requests_per_sec = 100.0
 burst = 200
 auth_requests_per_min = 10.0
 auth_burst = 5
+callback_requests_per_sec = 10000.0
+callback_burst = 20000
 
 [admin_routes]
 service = "admin"
@@ -387,6 +432,28 @@ impl Settings {
         if self.max_body_bytes == 0 {
             return Err(invalid("max_body_bytes", "must be at least 1"));
         }
+        for (i, limit) in self.body_limits.iter().enumerate() {
+            if !limit.path.starts_with('/') {
+                return Err(invalid(
+                    format!("body_limits[{i}].path"),
+                    "must start with /",
+                ));
+            }
+            if limit.max_bytes == 0 {
+                return Err(invalid(
+                    format!("body_limits[{i}].max_bytes"),
+                    "must be at least 1",
+                ));
+            }
+            if !limit.method.is_empty() {
+                limit.method.parse::<http::Method>().map_err(|_| {
+                    invalid(
+                        format!("body_limits[{i}].method"),
+                        format!("`{}` is not an HTTP method", limit.method),
+                    )
+                })?;
+            }
+        }
         self.trusted_proxy_cidrs()?;
         for (name, service) in &self.services {
             let setting = format!("services.{name}.address");
@@ -456,6 +523,10 @@ impl Settings {
         for (setting, value) in [
             ("rate_limit.requests_per_sec", rl.requests_per_sec),
             ("rate_limit.auth_requests_per_min", rl.auth_requests_per_min),
+            (
+                "rate_limit.callback_requests_per_sec",
+                rl.callback_requests_per_sec,
+            ),
         ] {
             if !value.is_finite() || value < 0.0 {
                 return Err(invalid(setting, "must be a number >= 0 (0 = unlimited)"));
@@ -546,6 +617,47 @@ mod tests {
         assert_eq!(s.default_service, "business");
         assert_eq!(s.services["admin"].address, "127.0.0.1:8082");
         assert_eq!(s.routes, default_routes());
+        assert_eq!(s.body_limits, default_body_limits());
+        assert_eq!(s.body_limits[0].max_bytes, 11 * 1024 * 1024);
+        assert!(s.rate_limit.callback_requests_per_sec >= 1000.0);
+    }
+
+    #[test]
+    fn body_limits_come_from_the_file_and_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("gw.yaml");
+        std::fs::write(
+            &path,
+            "body_limits:\n  - path: /api/upload\n    max_bytes: 2048\n",
+        )
+        .expect("write");
+        let s = Settings::load_from(Some(&path), &HashMap::new()).expect("settings");
+        assert_eq!(
+            s.body_limits,
+            vec![BodyLimitSettings {
+                path: "/api/upload".into(),
+                method: String::new(),
+                max_bytes: 2048,
+            }]
+        );
+        for (yaml, setting) in [
+            (
+                "body_limits:\n  - path: api\n    max_bytes: 1\n",
+                "body_limits[0].path",
+            ),
+            (
+                "body_limits:\n  - path: /a\n    max_bytes: 0\n",
+                "body_limits[0].max_bytes",
+            ),
+            (
+                "body_limits:\n  - path: /a\n    method: \"PO ST\"\n    max_bytes: 1\n",
+                "body_limits[0].method",
+            ),
+        ] {
+            std::fs::write(&path, yaml).expect("write");
+            let err = Settings::load_from(Some(&path), &HashMap::new()).expect_err(yaml);
+            assert!(err.to_string().contains(setting), "{err}");
+        }
     }
 
     #[test]

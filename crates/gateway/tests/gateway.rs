@@ -243,9 +243,11 @@ fn rate_limits_answer_429_and_are_stricter_on_login() {
         |body: &[u8]| request(gw.public_addr, "PUT", "/wxcomponent/auth", &[], body).unwrap();
     assert_eq!(login(b"{}").status, 200);
     assert_eq!(login(b"{}").status, 200);
+    // The console's API: the refusal is an HTTP 200 envelope the console reads.
     let r = login(b"{}");
-    assert_eq!(r.status, 429);
+    assert_eq!(r.status, 200);
     assert_eq!(r.json()["code"], 1011);
+    assert!(r.json()["data"].as_str().is_some_and(|d| d.contains("429")));
     assert!(r.header("retry-after").is_some());
     // The general budget (5) was charged by the two logins that passed.
     for _ in 0..3 {
@@ -486,4 +488,196 @@ fn websocket_handshakes_pass_through_and_the_tunnel_has_no_body_limit() {
     let mut tail = [0u8; 10];
     reader.read_exact(&mut tail).unwrap();
     assert_eq!(&tail, b"still here");
+}
+
+#[test]
+fn the_console_api_gets_every_refusal_as_http_200_with_the_envelope() {
+    let admin = TestUpstream::start("admin");
+    let gw = spawn({
+        let mut s = settings(
+            &[("admin", vec![admin.addr])],
+            &[
+                ("MAX_BODY_BYTES", "1000"),
+                ("UPSTREAM__READ_TIMEOUT_MS", "500"),
+                ("ADMIN_ROUTES__SERVICE", ""),
+            ],
+        );
+        s.body_limits = vec![gateway::settings::BodyLimitSettings {
+            path: "/wxcomponent/admin/upload-media".into(),
+            method: "POST".into(),
+            max_bytes: 4000,
+        }];
+        s
+    });
+    let refused = |r: &Resp, code: i64, status: &str| {
+        let body = String::from_utf8_lossy(&r.body);
+        assert_eq!(r.status, 200, "{body}");
+        assert_eq!(r.json()["code"], code, "{body}");
+        let data = r.json()["data"].as_str().map(str::to_string);
+        assert!(
+            data.is_some_and(|d| d.contains(status)),
+            "the reason is in data: {body}"
+        );
+        assert!(r.header("x-request-id").is_some());
+    };
+    let post = |path: &str, headers: &[(&str, &str)], body: &[u8]| {
+        request(gw.public_addr, "POST", path, headers, body).unwrap()
+    };
+
+    // Too large, declared or streamed: 1001.
+    let r = post(
+        "/wxcomponent/admin/callback-proxy-rule",
+        &[("Content-Length", "5000")],
+        b"",
+    );
+    refused(&r, 1001, "413");
+    let mut chunked = Vec::new();
+    for _ in 0..3 {
+        chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 600, "a".repeat(600)).as_bytes());
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let r = post(
+        "/wxcomponent/admin/callback-proxy-rule",
+        &[("Transfer-Encoding", "chunked")],
+        &chunked,
+    );
+    refused(&r, 1001, "413");
+
+    // The media upload has its own, larger limit, on POST only.
+    let r = post("/wxcomponent/admin/upload-media", &[], &[b'm'; 3000]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["bodyLen"], 3000, "proxied to the admin");
+    let r = post("/wxcomponent/admin/upload-media", &[], &[b'm'; 4001]);
+    refused(&r, 1001, "4000 bytes");
+    let r = request(
+        gw.public_addr,
+        "PUT",
+        "/wxcomponent/admin/upload-media",
+        &[],
+        &[b'm'; 3000],
+    )
+    .unwrap();
+    refused(&r, 1001, "1000 bytes");
+
+    // The console's page and assets are loaded by the browser: real statuses.
+    let r = post(
+        "/wxcomponent/assets/app.js",
+        &[("Content-Length", "5000")],
+        b"",
+    );
+    assert_eq!(r.status, 413);
+
+    // The admin times out, then has no healthy replica: 1002, reason readable.
+    admin.set_delay(Duration::from_secs(3));
+    let r = get(gw.public_addr, "/wxcomponent/admin/authorizer-list");
+    refused(&r, 1002, "504");
+    assert!(r.json()["data"].as_str().unwrap().contains("admin"));
+    admin.set_delay(Duration::ZERO);
+    admin.set_healthy(false);
+    let r = eventually("the admin is marked unhealthy", || {
+        let r = get(gw.public_addr, "/wxcomponent/admin/authorizer-list");
+        (r.json()["code"] == 1002).then_some(r)
+    });
+    refused(&r, 1002, "503");
+    assert!(r.json()["data"].as_str().unwrap().contains("admin"));
+
+    // The log and the metrics keep the real statuses.
+    let page = metrics(&gw);
+    for status in ["413", "503", "504"] {
+        assert!(
+            page.lines().any(|l| l.starts_with("gateway_requests_total")
+                && l.contains(&format!("status=\"{status}\""))),
+            "no {status} in\n{page}"
+        );
+    }
+}
+
+#[test]
+fn the_console_api_rate_limit_answers_1011_as_http_200() {
+    let admin = TestUpstream::start("admin");
+    let gw = spawn(settings(
+        &[("admin", vec![admin.addr])],
+        &[
+            ("RATE_LIMIT__REQUESTS_PER_SEC", "0.01"),
+            ("RATE_LIMIT__BURST", "1"),
+            ("ADMIN_ROUTES__SERVICE", ""),
+        ],
+    ));
+    assert_eq!(get(gw.public_addr, "/wxcomponent/admin/x").status, 200);
+    let r = get(gw.public_addr, "/wxcomponent/admin/x");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["code"], 1011);
+    assert!(r.header("retry-after").is_some());
+}
+
+#[test]
+fn wechat_pushes_meet_no_per_ip_limit_only_the_global_valve() {
+    let callback = TestUpstream::start("callback");
+    let business = TestUpstream::start("business");
+    let per_ip = spawn(settings(
+        &[
+            ("callback", vec![callback.addr]),
+            ("business", vec![business.addr]),
+        ],
+        &[
+            ("RATE_LIMIT__REQUESTS_PER_SEC", "0.01"),
+            ("RATE_LIMIT__BURST", "3"),
+            ("RATE_LIMIT__CALLBACK_REQUESTS_PER_SEC", "0"),
+        ],
+    ));
+    // Far more pushes from one address than its bucket holds: all through.
+    for n in 0..300 {
+        let path = if n % 2 == 0 {
+            "/wxcallback/component".to_string()
+        } else {
+            format!("/wxcallback/biz/wx{n:015}")
+        };
+        let r = request(per_ip.public_addr, "POST", &path, &[], b"<xml/>").unwrap();
+        assert_eq!(r.status, 200, "push {n} refused");
+    }
+    let proxied = callback
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST")
+        .count();
+    assert_eq!(proxied, 300);
+    // The same address's other requests still meet its bucket.
+    for _ in 0..3 {
+        assert_eq!(get(per_ip.public_addr, "/api/x").status, 200);
+    }
+    assert_eq!(get(per_ip.public_addr, "/api/x").status, 429);
+
+    // The valve sheds what exceeds it with a 503 WeChat retries, and counts it.
+    let valve = spawn(settings(
+        &[("callback", vec![callback.addr])],
+        &[
+            ("RATE_LIMIT__REQUESTS_PER_SEC", "0"),
+            ("RATE_LIMIT__CALLBACK_REQUESTS_PER_SEC", "0.01"),
+            ("RATE_LIMIT__CALLBACK_BURST", "5"),
+        ],
+    ));
+    for _ in 0..5 {
+        let r = request(
+            valve.public_addr,
+            "POST",
+            "/wxcallback/component",
+            &[],
+            b"<xml/>",
+        )
+        .unwrap();
+        assert_eq!(r.status, 200);
+    }
+    let r = request(
+        valve.public_addr,
+        "POST",
+        "/wxcallback/component",
+        &[],
+        b"<xml/>",
+    )
+    .unwrap();
+    assert_eq!(r.status, 503);
+    assert_eq!(r.json()["code"], 1002);
+    assert!(r.header("retry-after").is_some());
+    assert!(metrics(&valve)
+        .contains("gateway_rate_limited_total{limit=\"callback-global\",listener=\"public\"} 1"));
 }
