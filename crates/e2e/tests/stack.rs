@@ -408,3 +408,111 @@ async fn a_platform_developer_walks_the_whole_product() {
         })
         .await;
 }
+
+/// WeChat pushes from a handful of server IPs, as fast as the platform's
+/// accounts produce messages: a burst from one address far above any per-IP
+/// budget must be admitted by the gateway, acknowledged and stored once,
+/// WeChat's retries of the same pushes included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_pushes_from_one_wechat_ip_is_all_answered_and_stored_once() {
+    const PUSHES: usize = 2000;
+    const CONCURRENCY: usize = 32;
+    const RETRIED: usize = 50;
+    const BURST_APPID: &str = "wxe2eburst000001";
+    let stack = Stack::start().await;
+    let crypt = std::sync::Arc::new(
+        common::crypto::WxCrypt::new(TOKEN, AES_KEY, COMPONENT_APPID).expect("crypt"),
+    );
+    let url = format!("{}/wxcallback/biz/{BURST_APPID}", stack.gateway);
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    // Each push sealed once, so a retry is the same bytes, as WeChat's are.
+    let sealed: Vec<(String, String)> = (0..PUSHES)
+        .map(|n| {
+            let xml = format!(
+                "<xml><ToUserName><![CDATA[gh_burst]]></ToUserName>\
+                 <FromUserName><![CDATA[user{n}]]></FromUserName>\
+                 <CreateTime>{created}</CreateTime><MsgType><![CDATA[text]]></MsgType>\
+                 <Content><![CDATA[burst {n}]]></Content><MsgId>{}</MsgId></xml>",
+                7_000_000_000_000_u64 + n as u64
+            );
+            let encrypt = crypt.encrypt(&xml);
+            let (timestamp, nonce) = (created.to_string(), format!("n{n}"));
+            let signature = crypt.msg_signature(&timestamp, &nonce, &encrypt);
+            (
+                format!("{url}?timestamp={timestamp}&nonce={nonce}&encrypt_type=aes&msg_signature={signature}"),
+                format!("<xml><ToUserName><![CDATA[gh_burst]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"),
+            )
+        })
+        .collect();
+    let sealed = std::sync::Arc::new(sealed);
+    let send = |indices: Vec<usize>| {
+        let (http, sealed) = (stack.http.clone(), std::sync::Arc::clone(&sealed));
+        tokio::spawn(async move {
+            let mut refused = Vec::new();
+            for i in indices {
+                let (target, body) = &sealed[i];
+                let response = http.post(target).body(body.clone()).send().await;
+                match response {
+                    Ok(r) if r.status() == 200 => {
+                        let text = r.text().await.unwrap_or_default();
+                        if text != "success" {
+                            refused.push(format!("push {i}: answered {text:?}"));
+                        }
+                    }
+                    Ok(r) => refused.push(format!("push {i}: HTTP {}", r.status())),
+                    Err(e) => refused.push(format!("push {i}: {e}")),
+                }
+            }
+            refused
+        })
+    };
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|w| send((w..PUSHES).step_by(CONCURRENCY).collect()))
+        .collect();
+    let mut refused = Vec::new();
+    for worker in workers {
+        refused.extend(worker.await.expect("worker"));
+    }
+    // WeChat retries pushes it got no timely answer for: the same bytes again.
+    refused.extend(send((0..RETRIED).collect()).await.expect("retries"));
+    assert!(
+        refused.is_empty(),
+        "{} of {} pushes were not acknowledged, e.g. {:?}",
+        refused.len(),
+        PUSHES + RETRIED,
+        &refused[..refused.len().min(5)]
+    );
+
+    let password = hex::encode(Md5::digest(ADMIN_PASSWORD.as_bytes()));
+    let login = stack
+        .json(
+            stack
+                .http
+                .put(format!("{}/wxcomponent/auth", stack.gateway))
+                .json(&json!({"username": "admin", "password": password})),
+        )
+        .await;
+    let jwt = login["data"]["jwt"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login: {login}"))
+        .to_string();
+    let records = stack
+        .json(
+            stack
+                .http
+                .get(format!(
+                    "{}/wxcomponent/admin/wx-biz-records?appid={BURST_APPID}&offset=0&limit=1",
+                    stack.gateway
+                ))
+                .bearer_auth(&jwt),
+        )
+        .await;
+    assert_eq!(records["code"], 0, "{records}");
+    assert_eq!(
+        records["data"]["total"], PUSHES,
+        "every push stored exactly once: {records}"
+    );
+}
