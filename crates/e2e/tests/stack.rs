@@ -234,6 +234,22 @@ impl Stack {
         panic!("timed out waiting for: {what}");
     }
 
+    /// Logs in to the console API as the console does; the JWT.
+    async fn login(&self) -> String {
+        let password = hex::encode(Md5::digest(ADMIN_PASSWORD.as_bytes()));
+        let login = self
+            .json(
+                self.http
+                    .put(format!("{}/wxcomponent/auth", self.gateway))
+                    .json(&json!({"username": "admin", "password": password})),
+            )
+            .await;
+        login["data"]["jwt"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login: {login}"))
+            .to_string()
+    }
+
     async fn authorizers(&self, jwt: &str) -> Vec<String> {
         let answer = self
             .json(
@@ -291,17 +307,7 @@ async fn a_platform_developer_walks_the_whole_product() {
     );
 
     // The operator logs in to the console API and generates an authorization link.
-    let password = hex::encode(Md5::digest(ADMIN_PASSWORD.as_bytes()));
-    let login = stack
-        .json(
-            http.put(format!("{}/wxcomponent/auth", stack.gateway))
-                .json(&json!({"username": "admin", "password": password})),
-        )
-        .await;
-    let jwt = login["data"]["jwt"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login: {login}"))
-        .to_string();
+    let jwt = stack.login().await;
     let links = stack
         .json(http.get(format!(
             "{}/wxcomponent/authpage/authorization-links?redirect_uri=https://example.com/done&auth_type=3",
@@ -486,19 +492,7 @@ async fn a_burst_of_pushes_from_one_wechat_ip_is_all_answered_and_stored_once() 
         &refused[..refused.len().min(5)]
     );
 
-    let password = hex::encode(Md5::digest(ADMIN_PASSWORD.as_bytes()));
-    let login = stack
-        .json(
-            stack
-                .http
-                .put(format!("{}/wxcomponent/auth", stack.gateway))
-                .json(&json!({"username": "admin", "password": password})),
-        )
-        .await;
-    let jwt = login["data"]["jwt"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login: {login}"))
-        .to_string();
+    let jwt = stack.login().await;
     let records = stack
         .json(
             stack

@@ -188,11 +188,7 @@ fn limits_and_failures_answer_json() {
     )
     .unwrap();
     check(&r, 413, 1001);
-    let mut chunked = Vec::new();
-    for _ in 0..3 {
-        chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 600, "a".repeat(600)).as_bytes());
-    }
-    chunked.extend_from_slice(b"0\r\n\r\n");
+    let chunked = chunked_body(3, 600);
     let r = request(
         gw.public_addr,
         "POST",
@@ -531,11 +527,7 @@ fn the_console_api_gets_every_refusal_as_http_200_with_the_envelope() {
         b"",
     );
     refused(&r, 1001, "413");
-    let mut chunked = Vec::new();
-    for _ in 0..3 {
-        chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 600, "a".repeat(600)).as_bytes());
-    }
-    chunked.extend_from_slice(b"0\r\n\r\n");
+    let chunked = chunked_body(3, 600);
     let r = post(
         "/wxcomponent/admin/callback-proxy-rule",
         &[("Transfer-Encoding", "chunked")],

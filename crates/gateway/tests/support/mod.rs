@@ -484,6 +484,16 @@ pub fn settings(services: &[(&str, Vec<SocketAddr>)], extra: &[(&str, &str)]) ->
     Settings::load_from(None, &env).unwrap()
 }
 
+/// A chunked request body of `chunks` chunks of `size` bytes each.
+pub fn chunked_body(chunks: usize, size: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    for _ in 0..chunks {
+        body.extend_from_slice(format!("{size:x}\r\n{}\r\n", "a".repeat(size)).as_bytes());
+    }
+    body.extend_from_slice(b"0\r\n\r\n");
+    body
+}
+
 /// Builds and starts a gateway, waiting until it listens.
 pub fn spawn(settings: Settings) -> RunningGateway {
     let gw = gateway::build(settings).unwrap().spawn();
