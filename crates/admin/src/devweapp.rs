@@ -206,7 +206,7 @@ async fn latest_audit(state: &AppState, appid: &str) -> Result<Option<AuditStatu
     let path = "/wxa/get_latest_auditstatus";
     match wxapi::authorizer_call(state, appid, Method::Get, path, &[], &Value::Null).await {
         Ok(value) => decode(path, value).map(Some),
-        Err(AdminError::Upstream(message)) if message.contains("WeChat error 85058") => Ok(None),
+        Err(e) if e.wechat_errcode() == Some(85058) => Ok(None),
         Err(e) => Err(e),
     }
 }

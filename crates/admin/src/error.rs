@@ -7,8 +7,25 @@
 //! - The body is always the `{code, errorMsg, data}` envelope. `errorMsg` is
 //!   the code's own text, followed by what exactly is wrong when there is
 //!   something to say ("参数格式有误: limit must be between 1 and 20"); `data`
-//!   repeats that detail as a string, as wxcomponent's `WithData(err)` did
-//!   (its console shows `data` for 1002 and for a failed callback test).
+//!   repeats that detail as a string, as wxcomponent's `WithData(err)` did.
+//! - The codes follow what wxcomponent's console (`client/src/utils/axios.ts`)
+//!   shows the operator: for 1002 it prints `data`; for every other code a
+//!   fixed text per code (1001 "参数格式错误", 1008 and 1010 "系统错误，请稍后重试
+//!   code：N"), and some forms replace even that (the add-rule form prints
+//!   "该事件已存在转发规则" for every 1001). So:
+//!   - WeChat refusing a call (it answered `errcode` ≠ 0) is **1002** with
+//!     `data` = "`errcode` `errmsg`" (e.g. "85009 already has an audit"), as
+//!     wxcomponent answers `ErrSystemError.WithData(err)`: the operator sees
+//!     WeChat's reason, not a code to look up.
+//!   - WeChat being unreachable (transport failure, timeout, non-200 HTTP,
+//!     an answer that cannot be decoded) is 1010, the detail in `data`.
+//!   - A refusal the console could not explain otherwise ([`AdminError::Refused`]:
+//!     a secret pinned in the configuration; an invalid forward rule, where
+//!     1001 is kept for "a rule for this event exists") is 1002 with the
+//!     reason in `data`.
+//!   - Other malformed input stays 1001, the field named in `errorMsg` and `data`.
+//!   - The token core's own refusals keep their codes: 1007 no ticket, 41004
+//!     no secret, 1001 not authorized, 1008 refresh token invalid.
 //! - HTTP status, by route family:
 //!   - `/wxcomponent/*` (console API and auth pages): **always 200**, even for
 //!     1000/1003/1004 and 1002. wxcomponent's console (axios) treats any
@@ -23,8 +40,8 @@
 //!   - `/inner/routes` (the gateway's own protocol) and `/healthz`: real
 //!     statuses (401, 304, 500, 503).
 //! - Internal failures (database, I/O, bugs) are 1002 "系统错误"; their cause
-//!   goes to the log with the request, never to the client. A client mistake
-//!   is never reported as 1002, an internal failure never as 1001.
+//!   goes to the log with the request, never to the client (`data` only says
+//!   where to look). An internal failure is never reported as 1001.
 
 use std::fmt;
 
@@ -59,8 +76,21 @@ pub enum AdminError {
     EmptyTicket,
     /// 1008: the request conflicts with the current state.
     InvalidStatus(String),
-    /// 1010: WeChat (or a forward target) failed or refused.
+    /// 1010: WeChat (or a forward target) could not be reached or answered
+    /// something unreadable.
     Upstream(String),
+    /// 1002: WeChat refused the call; `data` is its errcode and errmsg.
+    Wechat {
+        /// The WeChat API path called (only in `errorMsg` and the log).
+        path: String,
+        /// WeChat's `errcode`.
+        errcode: i64,
+        /// WeChat's `errmsg`.
+        errmsg: String,
+    },
+    /// 1002: a refusal the operator must read: wxcomponent's console prints
+    /// `data` for 1002 only (see the module doc).
+    Refused(String),
     /// 1011: too many failed logins from this IP.
     LockedOut,
     /// 41004: no component secret configured yet.
@@ -80,6 +110,25 @@ impl AdminError {
         Self::Internal(cause.to_string())
     }
 
+    /// The same refusal for routes whose console gives 1001 its own meaning
+    /// (forward rules: "该事件已存在转发规则"): invalid input becomes 1002
+    /// with the reason in `data`, which the console prints; every other
+    /// error is unchanged.
+    pub fn shown_as_refusal(self) -> Self {
+        match self {
+            Self::InvalidParam(message) => Self::Refused(message),
+            other => other,
+        }
+    }
+
+    /// WeChat's errcode, when WeChat refused the call.
+    pub fn wechat_errcode(&self) -> Option<i64> {
+        match self {
+            Self::Wechat { errcode, .. } => Some(*errcode),
+            _ => None,
+        }
+    }
+
     /// The code on the wire.
     pub fn code(&self) -> i32 {
         self.error_code().map_or(NO_SECRET_CODE, ErrorCode::code)
@@ -97,7 +146,7 @@ impl AdminError {
             Self::InvalidStatus(_) => ErrorCode::InvalidStatus,
             Self::Upstream(_) => ErrorCode::RequestErr,
             Self::LockedOut => ErrorCode::AuthErrExceedLimit,
-            Self::Internal(_) => ErrorCode::SystemError,
+            Self::Internal(_) | Self::Wechat { .. } | Self::Refused(_) => ErrorCode::SystemError,
             Self::NoSecret => return None,
         })
     }
@@ -109,7 +158,11 @@ impl AdminError {
             | Self::InvalidParam(m)
             | Self::User(m)
             | Self::InvalidStatus(m)
-            | Self::Upstream(m) => Some(m.clone()),
+            | Self::Upstream(m)
+            | Self::Refused(m) => Some(m.clone()),
+            Self::Wechat {
+                errcode, errmsg, ..
+            } => Some(format!("{errcode} {errmsg}").trim_end().to_string()),
             Self::Internal(_) => Some("internal error; the cause is in the admin service log".into()),
             Self::LockedOut => Some("too many failed logins from this address; try again later".into()),
             Self::NoSecret => Some(
@@ -129,12 +182,21 @@ impl AdminError {
         let detail = self.detail();
         let error_msg = match (&detail, self) {
             (
+                _,
+                Self::Wechat {
+                    path,
+                    errcode,
+                    errmsg,
+                },
+            ) => format!("{base}: WeChat error {errcode} for {path}: {errmsg}"),
+            (
                 Some(d),
                 Self::InvalidParam(_)
                 | Self::NotAuthorized(_)
                 | Self::User(_)
                 | Self::InvalidStatus(_)
-                | Self::Upstream(_),
+                | Self::Upstream(_)
+                | Self::Refused(_),
             ) => {
                 format!("{base}: {d}")
             }
@@ -155,6 +217,13 @@ impl AdminError {
             }
             Self::Upstream(detail) => {
                 tracing::warn!(code = self.code(), detail = %detail, "upstream request failed")
+            }
+            Self::Wechat {
+                path,
+                errcode,
+                errmsg,
+            } => {
+                tracing::warn!(path = %path, errcode, errmsg = %errmsg, "WeChat refused the call")
             }
             Self::LockedOut => tracing::warn!("login refused: locked out"),
             _ => tracing::debug!(code = self.code(), "admin request refused"),
@@ -198,16 +267,29 @@ impl From<DbError> for AdminError {
     }
 }
 
+/// WeChat's refusals are 1002 with errcode and errmsg, everything else that
+/// kept the answer from us is 1010 (see the module doc).
 impl From<WechatError> for AdminError {
     fn from(e: WechatError) -> Self {
         match e {
+            WechatError::Api {
+                path,
+                errcode,
+                errmsg,
+            } => Self::Wechat {
+                path,
+                errcode,
+                errmsg,
+            },
             // reqwest's message carries the URL, and with it the access
             // token in its query: keep only the path.
             WechatError::Transport { path, source } => Self::Upstream(format!(
                 "WeChat request to {path} failed: {}",
                 source.without_url()
             )),
-            other => Self::Upstream(other.to_string()),
+            other @ (WechatError::Status { .. } | WechatError::Decode { .. }) => {
+                Self::Upstream(other.to_string())
+            }
         }
     }
 }

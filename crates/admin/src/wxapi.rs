@@ -1,6 +1,11 @@
 //! WeChat calls made with a platform or authorizer token. A token WeChat
 //! rejects (40001/42001) is reported to the token core (invalidated only if
 //! still current) and the call is made once more with the fresh one.
+//! Failures map as [`crate::error`] says: WeChat's refusal (`errcode` ≠ 0)
+//! is [`AdminError::Wechat`], an unreachable or unreadable WeChat is
+//! [`AdminError::Upstream`].
+
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -84,16 +89,19 @@ fn transport(path: &str, e: reqwest::Error) -> AdminError {
     ))
 }
 
-/// The WeChat error in a JSON answer that should have been something else.
+/// WeChat's refusal in a JSON answer that should have been something else
+/// (an image, a media id); an answer that is no refusal either is unreadable.
 fn error_in(path: &str, bytes: &[u8]) -> AdminError {
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(v) if v.get("errcode").and_then(Value::as_i64).unwrap_or(0) != 0 => {
-            AdminError::Upstream(format!(
-                "WeChat error {} for {path}: {}",
-                v["errcode"],
-                v.get("errmsg").and_then(Value::as_str).unwrap_or_default()
-            ))
-        }
+        Ok(v) if v.get("errcode").and_then(Value::as_i64).unwrap_or(0) != 0 => AdminError::Wechat {
+            path: path.to_string(),
+            errcode: v.get("errcode").and_then(Value::as_i64).unwrap_or_default(),
+            errmsg: v
+                .get("errmsg")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        },
         _ => AdminError::Upstream(format!("unexpected answer from WeChat for {path}")),
     }
 }
@@ -153,6 +161,11 @@ pub async fn authorizer_image(
     }
 }
 
+/// Timeout of `/cgi-bin/media/upload`, wxcomponent's: a 10 MB video takes
+/// far longer to reach WeChat than the 5 s every other call gets
+/// (`tokens.wechat_timeout_ms`, the longer of the two applies).
+pub const MEDIA_UPLOAD_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Uploads a temporary media file (`/cgi-bin/media/upload`) for an authorizer.
 pub async fn upload_media(
     state: &AppState,
@@ -165,6 +178,9 @@ pub async fn upload_media(
     let path = "/cgi-bin/media/upload";
     let key = TokenKey::Authorizer(appid.to_string());
     let url = format!("{}{path}", state.tokens.client().base_url());
+    let timeout = MEDIA_UPLOAD_TIMEOUT.max(Duration::from_millis(
+        state.settings.tokens.wechat_timeout_ms,
+    ));
     let mut retried = false;
     loop {
         let token = state.tokens.get(&key).await?.token;
@@ -177,6 +193,7 @@ pub async fn upload_media(
             .http
             .post(&url)
             .query(&[("access_token", token.as_str()), ("type", media_type)])
+            .timeout(timeout)
             .multipart(form)
             .send()
             .await

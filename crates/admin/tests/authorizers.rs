@@ -103,7 +103,8 @@ async fn a_failed_pull_writes_nothing() {
     let answer = app
         .post("/wxcomponent/admin/pull-authorizer-list", &jwt, json!({}))
         .await;
-    assert_eq!(answer["code"], 1010, "{answer}");
+    assert_eq!(answer["code"], 1002, "{answer}");
+    assert_eq!(answer["data"], "45009 quota", "{answer}");
     assert_eq!(stored_appids(&app).await, vec!["wxkeptaccount00001"]);
 }
 

@@ -11,7 +11,11 @@ use support::TestApp;
 const APPID: &str = "wxmanagedmini00001";
 
 async fn managed_app() -> (TestApp, String) {
-    let app = TestApp::spawn().await;
+    managed_app_with(&[]).await
+}
+
+async fn managed_app_with(overrides: &[(&str, &str)]) -> (TestApp, String) {
+    let app = TestApp::spawn_with(overrides).await;
     app.seed_ticket().await;
     app.seed_authorizer(APPID, true).await;
     app.seed_authorizer("wxofficialacct0001", false).await;
@@ -173,8 +177,8 @@ async fn the_code_audit_release_cycle_works_through_the_console_routes() {
     let answer = app
         .post(&path("rollback-release-version"), &jwt, json!({}))
         .await;
-    assert_eq!(answer["code"], 1010, "{answer}");
-    assert!(answer["data"].as_str().unwrap().contains("87012"));
+    assert_eq!(answer["code"], 1002, "{answer}");
+    assert!(answer["data"].as_str().unwrap().starts_with("87012 "));
 }
 
 #[tokio::test]
@@ -249,8 +253,34 @@ async fn malformed_managed_requests_are_1001_naming_the_field() {
     assert_eq!(answer["code"], 1001);
 }
 
+/// POSTs a multipart form with one `media` part to upload-media.
+async fn upload(
+    app: &TestApp,
+    jwt: &str,
+    media_type: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Value {
+    let form = reqwest::multipart::Form::new().part(
+        "media",
+        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+    );
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/wxcomponent/admin/upload-media?appid={APPID}&type={media_type}"
+        )))
+        .bearer_auth(jwt)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload sent");
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.expect("upload answer JSON")
+}
+
 #[tokio::test]
-async fn wechat_refusals_are_passed_on_as_1010() {
+async fn wechat_refusals_are_1002_with_errcode_and_errmsg_in_data() {
     let (app, jwt) = managed_app().await;
     // An official account is not a mini program (WeChat 85015).
     let answer = app
@@ -259,41 +289,100 @@ async fn wechat_refusals_are_passed_on_as_1010() {
             &jwt,
         )
         .await;
-    assert_eq!(answer["code"], 1010, "{answer}");
-    assert!(answer["data"].as_str().unwrap().contains("85015"));
-    // Nothing committed yet.
-    let answer = app
-        .post(&path("submit-audit"), &jwt, json!({"itemList": []}))
-        .await;
-    assert_eq!(answer["code"], 1010, "{answer}");
+    assert_eq!(answer["code"], 1002, "{answer}");
+    assert!(
+        answer["data"].as_str().unwrap().starts_with("85015 "),
+        "{answer}"
+    );
+
+    // Refusals of our own keep their codes: WeChat's 85058 (no audit yet)
+    // means there is nothing to speed up.
     let answer = app.post(&path("speed-up-audit"), &jwt, json!({})).await;
     assert_eq!(answer["code"], 1008, "no audit to speed up: {answer}");
+
+    // A second audit while one is pending: the console prints `data` for
+    // 1002, so the operator reads WeChat's errcode and errmsg.
+    let answer = app
+        .post(
+            &path("commit-code"),
+            &jwt,
+            json!({"templateId": "1", "extJson": "{}", "userVersion": "1.0.0", "userDesc": "d"}),
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let submit = json!({"itemList": [{"address": "pages/index/index", "tag": "工具",
+        "firstClass": "工具", "secondClass": "效率", "firstId": 287, "secondId": 616,
+        "title": "首页"}]});
+    let answer = app.post(&path("submit-audit"), &jwt, submit.clone()).await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let answer = app.post(&path("submit-audit"), &jwt, submit).await;
+    assert!(
+        answer["data"]
+            .as_str()
+            .unwrap()
+            .starts_with("85009 an audit is already pending (已经有正在审核的版本)"),
+        "{answer}"
+    );
+    assert_eq!(answer["code"], 1002, "{answer}");
+    let error_msg = answer["errorMsg"].as_str().unwrap();
+    assert!(
+        error_msg.starts_with("系统错误") && error_msg.contains("/wxa/submit_audit"),
+        "{answer}"
+    );
+
+    // The same for calls answering an image or a media id.
+    app.sim.fault(
+        "/wxa/getwxacodeunlimit",
+        json!({"errcode": 45009, "errmsg": "reach max api daily quota limit", "times": 1}),
+    );
+    let answer = app.get(&path("qrcode"), &jwt).await;
+    assert_eq!(answer["code"], 1002, "{answer}");
+    assert_eq!(answer["data"], "45009 reach max api daily quota limit");
+    let answer = upload(&app, &jwt, "image", "a.bin", vec![1, 2, 3]).await;
+    assert_eq!(answer["code"], 1002, "{answer}");
+    assert!(
+        answer["data"].as_str().unwrap().starts_with("40005 "),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
-async fn media_uploads_are_forwarded_as_multipart() {
-    let (app, jwt) = managed_app().await;
-    let form = reqwest::multipart::Form::new().part(
-        "media",
-        reqwest::multipart::Part::bytes(vec![0xFF, 0xD8, 0xFF, 0xD9])
-            .file_name("a.jpg")
-            .mime_str("image/jpeg")
-            .unwrap(),
+async fn an_unreachable_wechat_is_still_1010() {
+    let (app, jwt) = managed_app_with(&[("WXC__TOKENS__WECHAT_TIMEOUT_MS", "1000")]).await;
+    for (route, wechat_path) in [
+        ("page-list", "/wxa/get_page"),
+        ("qrcode", "/wxa/getwxacodeunlimit"),
+    ] {
+        app.sim
+            .fault(wechat_path, json!({"http_status": 502, "times": 1}));
+        let answer = app.get(&path(route), &jwt).await;
+        assert_eq!(answer["code"], 1010, "{route}: {answer}");
+        assert!(
+            answer["data"].as_str().unwrap().contains("502"),
+            "{route}: {answer}"
+        );
+    }
+    app.sim.fault(
+        "/cgi-bin/media/upload",
+        json!({"http_status": 503, "times": 1}),
     );
-    let response = app
-        .client
-        .post(app.url(&format!(
-            "/wxcomponent/admin/upload-media?appid={APPID}&type=image"
-        )))
-        .bearer_auth(&jwt)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let answer: Value = response.json().await.unwrap();
-    // wxsim does not simulate /cgi-bin/media/upload: the upload reached it and
-    // its 404 is reported as an upstream failure.
+    let answer = upload(&app, &jwt, "image", "a.jpg", vec![0xFF, 0xD8, 0xFF, 0xD9]).await;
     assert_eq!(answer["code"], 1010, "{answer}");
+    // A timeout is no refusal either.
+    app.sim
+        .fault("/wxa/get_page", json!({"delay_ms": 1500, "times": 1}));
+    let answer = app.get(&path("page-list"), &jwt).await;
+    assert_eq!(answer["code"], 1010, "{answer}");
+}
+
+#[tokio::test]
+async fn media_uploads_reach_wechat_and_answer_the_media_id() {
+    let (app, jwt) = managed_app().await;
+    let answer = upload(&app, &jwt, "image", "a.jpg", vec![0xFF, 0xD8, 0xFF, 0xD9]).await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(answer["data"]["type"], "image");
+    assert!(!answer["data"]["mediaId"].as_str().unwrap().is_empty());
+    assert!(answer["data"]["createdAt"].as_i64().unwrap() > 0);
     assert_eq!(app.sim.count("/cgi-bin/media/upload"), 1);
 
     let response = app
@@ -309,20 +398,46 @@ async fn media_uploads_are_forwarded_as_multipart() {
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["code"], 1001, "{answer}");
     assert!(answer["errorMsg"].as_str().unwrap().contains("media"));
-    let response = app
-        .client
-        .post(app.url(&format!(
-            "/wxcomponent/admin/upload-media?appid={APPID}&type=doc"
-        )))
-        .bearer_auth(&jwt)
-        .multipart(reqwest::multipart::Form::new().part(
-            "media",
-            reqwest::multipart::Part::bytes(vec![1]).file_name("a.bin"),
-        ))
-        .send()
-        .await
-        .unwrap();
-    let answer: Value = response.json().await.unwrap();
+    let answer = upload(&app, &jwt, "doc", "a.bin", vec![1]).await;
     assert_eq!(answer["code"], 1001, "{answer}");
     assert!(answer["errorMsg"].as_str().unwrap().contains("type"));
+    assert_eq!(app.sim.count("/cgi-bin/media/upload"), 1);
+}
+
+#[tokio::test]
+async fn videos_up_to_the_consoles_10_mb_are_uploaded() {
+    let (app, jwt) = managed_app().await;
+    const MB: usize = 1024 * 1024;
+    // A 9 MB screen recording, then the console's own limit exactly.
+    for size in [9 * MB, 10 * MB] {
+        let answer = upload(&app, &jwt, "video", "recording.mp4", vec![7; size]).await;
+        assert_eq!(answer["code"], 0, "{size} bytes: {answer}");
+        assert_eq!(answer["data"]["type"], "video");
+        assert!(!answer["data"]["mediaId"].as_str().unwrap().is_empty());
+    }
+    // Beyond it: refused before WeChat is called.
+    let answer = upload(&app, &jwt, "video", "recording.mp4", vec![7; 10 * MB + 1]).await;
+    assert_eq!(answer["code"], 1001, "{answer}");
+    assert_eq!(app.sim.count("/cgi-bin/media/upload"), 2);
+}
+
+#[tokio::test]
+async fn media_uploads_get_more_time_than_other_wechat_calls() {
+    // Other calls time out after 1 s here (5 s by default); the upload has
+    // its own 20 s, as wxcomponent's, so a slow upload still succeeds.
+    let (app, jwt) = managed_app_with(&[("WXC__TOKENS__WECHAT_TIMEOUT_MS", "1000")]).await;
+    app.sim.fault(
+        "/cgi-bin/media/upload",
+        json!({"delay_ms": 2000, "times": 1}),
+    );
+    let answer = upload(&app, &jwt, "video", "recording.mp4", vec![7; 1024 * 1024]).await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert!(!answer["data"]["mediaId"].as_str().unwrap().is_empty());
+    app.sim
+        .fault("/wxa/get_page", json!({"delay_ms": 2000, "times": 1}));
+    let answer = app.get(&path("page-list"), &jwt).await;
+    assert_eq!(
+        answer["code"], 1010,
+        "the other calls keep their timeout: {answer}"
+    );
 }

@@ -187,22 +187,35 @@ async fn a_refresh_token_wechat_refuses_is_reported_as_1008() {
 }
 
 #[tokio::test]
-async fn wechat_failures_are_1010_with_wechats_error() {
+async fn wechat_refusing_a_token_is_1002_with_its_error_and_unreachable_is_1010() {
     let app = TestApp::spawn().await;
     app.seed_ticket().await;
     app.sim.fault(
         COMPONENT_TOKEN,
-        json!({"errcode": 45009, "errmsg": "quota"}),
+        json!({"errcode": 45009, "errmsg": "quota", "times": 2}),
     );
     let jwt = app.login().await;
     let answer = app
         .get("/wxcomponent/admin/component-access-token", &jwt)
         .await;
-    assert_eq!(answer["code"], 1010, "{answer}");
-    assert!(
-        answer["data"].as_str().unwrap().contains("45009"),
+    assert_eq!(answer["code"], 1002, "{answer}");
+    assert_eq!(answer["data"], "45009 quota", "{answer}");
+    // The inner API answers as wxcomponent's did (1002 with the error).
+    let (status, answer) = app.inner_get("/inner/component-access-token").await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (200, json!(1002)),
         "{answer}"
     );
+    assert_eq!(answer["data"], "45009 quota", "{answer}");
+
+    app.sim
+        .fault(COMPONENT_TOKEN, json!({"http_status": 502, "times": 1}));
+    let answer = app
+        .get("/wxcomponent/admin/component-access-token", &jwt)
+        .await;
+    assert_eq!(answer["code"], 1010, "{answer}");
+    assert!(answer["data"].as_str().unwrap().contains("502"), "{answer}");
 }
 
 #[tokio::test]

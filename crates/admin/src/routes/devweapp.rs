@@ -14,8 +14,13 @@ use crate::error::{AdminError, AdminResult};
 use crate::params::{self, Query};
 use crate::state::AppState;
 
-/// Largest media upload accepted (WeChat's limit for video is 10 MB).
+/// Largest media file accepted: the console's limit for videos (10 MB,
+/// counted as 10 × 1024 × 1024 bytes; images 5 MB) and WeChat's for images
+/// and videos. WeChat judges each type's own limit.
 const MAX_MEDIA_BYTES: usize = 10 * 1024 * 1024;
+/// Most bytes read from all the form's fields together: the file plus what
+/// else fits in the body the gateway lets through on this route (11 MiB).
+const MAX_FORM_BYTES: usize = 11 * 1024 * 1024;
 
 fn appid(req: &HttpRequest) -> Result<String, AdminError> {
     params::appid(&Query::parse(req.query_string())?)
@@ -129,7 +134,10 @@ pub async fn release_code(
     Ok(ok_empty())
 }
 
-/// Uploads the multipart field `media` as temporary media `?type=`.
+/// Uploads the multipart field `media` as temporary media `?type=`. The
+/// body is a stream (no `PayloadConfig` limit applies): the file is limited
+/// to [`MAX_MEDIA_BYTES`], all fields together to [`MAX_FORM_BYTES`]; WeChat gets
+/// [`crate::wxapi::MEDIA_UPLOAD_TIMEOUT`] to take it.
 pub async fn upload_media(
     _: AuthUser,
     req: HttpRequest,
@@ -141,30 +149,37 @@ pub async fn upload_media(
     let media_type = query.required("type")?.to_string();
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut media = None;
+    let mut form_bytes = 0usize;
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|e| AdminError::invalid(format!("media: {e}")))?;
-        if field.name() != Some("media") {
-            continue;
-        }
-        let file_name = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .unwrap_or("media")
-            .to_string();
-        let content_type = field.content_type().map_or_else(
-            || "application/octet-stream".to_string(),
-            ToString::to_string,
-        );
+        let is_media = field.name() == Some("media");
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| AdminError::invalid(format!("media: {e}")))?;
-            if data.len() + chunk.len() > MAX_MEDIA_BYTES {
-                return Err(AdminError::invalid("media: larger than 10 MB"));
+            form_bytes = form_bytes.saturating_add(chunk.len());
+            if form_bytes > MAX_FORM_BYTES {
+                return Err(AdminError::invalid("media: the form is larger than 11 MB"));
             }
-            data.extend_from_slice(&chunk);
+            if is_media {
+                if data.len() + chunk.len() > MAX_MEDIA_BYTES {
+                    return Err(AdminError::invalid("media: larger than 10 MB"));
+                }
+                data.extend_from_slice(&chunk);
+            }
         }
-        media = Some((file_name, content_type, data));
-        break;
+        if is_media {
+            let file_name = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .unwrap_or("media")
+                .to_string();
+            let content_type = field.content_type().map_or_else(
+                || "application/octet-stream".to_string(),
+                ToString::to_string,
+            );
+            media = Some((file_name, content_type, data));
+            break;
+        }
     }
     let (file_name, content_type, data) = media.ok_or_else(|| {
         AdminError::invalid("media: a multipart file field named media is required")
