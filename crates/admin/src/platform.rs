@@ -41,9 +41,23 @@ pub async fn masked_secret(state: &AppState) -> Result<String, AdminError> {
     }
 }
 
-/// Stores `secret` sealed. Refused when the secret comes from configuration
-/// (the configured one would silently win).
+/// Stores `secret` sealed. Refused first of all when the secret comes from
+/// configuration (the configured one would silently win): 1002 with the
+/// reason in `data`, the only code whose `data` wxcomponent's console shows.
 pub async fn set_secret(state: &AppState, secret: &str) -> Result<(), AdminError> {
+    if !state
+        .settings
+        .wechat
+        .component_secret
+        .expose_secret()
+        .is_empty()
+    {
+        return Err(AdminError::Refused(
+            "Secret 已在配置中固定，无法在控制台修改: it is set in the configuration \
+             (wechat.component_secret / WXC__WECHAT__COMPONENT_SECRET); change it there and restart the admin"
+                .into(),
+        ));
+    }
     let secret = secret.trim();
     if secret.is_empty() {
         return Err(AdminError::invalid("secret: required"));
@@ -52,18 +66,6 @@ pub async fn set_secret(state: &AppState, secret: &str) -> Result<(), AdminError
         return Err(AdminError::invalid(format!(
             "secret: must be at most {MAX_SECRET_CHARS} characters without spaces"
         )));
-    }
-    if !state
-        .settings
-        .wechat
-        .component_secret
-        .expose_secret()
-        .is_empty()
-    {
-        return Err(AdminError::InvalidStatus(
-            "the secret is set in the configuration (wechat.component_secret); change it there"
-                .into(),
-        ));
     }
     let master = state.master_key.clone();
     let secret = secret.to_string();

@@ -44,7 +44,7 @@ async fn the_secret_is_sealed_at_rest_and_only_ever_shown_masked() {
 }
 
 #[tokio::test]
-async fn malformed_secrets_are_1001_and_a_configured_secret_cannot_be_overridden() {
+async fn malformed_secrets_are_1001() {
     let app = TestApp::spawn_with(&[("WXC__WECHAT__COMPONENT_SECRET", "")]).await;
     let jwt = app.login().await;
     for body in [
@@ -60,19 +60,83 @@ async fn malformed_secrets_are_1001_and_a_configured_secret_cannot_be_overridden
         assert!(answer["errorMsg"].as_str().unwrap().contains("secret"));
     }
     assert_eq!(app.comm("secret").await, None, "nothing written");
+}
 
+#[tokio::test]
+async fn a_secret_pinned_in_the_configuration_is_refused_with_the_reason_in_data() {
+    // wxcomponent's console prints `data` for 1002 and only
+    // "系统错误，请稍后重试 code：N" for 1008.
     let configured = TestApp::spawn().await;
     let jwt = configured.login().await;
     let shown = configured.get("/wxcomponent/admin/secret", &jwt).await;
     assert_eq!(shown["data"]["secret"], "wxs****************ret");
-    let answer = configured
-        .post(
-            "/wxcomponent/admin/secret",
-            &jwt,
-            json!({"secret": "another"}),
-        )
-        .await;
-    assert_eq!(answer["code"], 1008, "{answer}");
+    for attempt in ["another-secret-value", "a b"] {
+        let answer = configured
+            .post(
+                "/wxcomponent/admin/secret",
+                &jwt,
+                json!({"secret": attempt}),
+            )
+            .await;
+        assert_eq!(answer["code"], 1002, "{attempt}: {answer}");
+        let reason = answer["data"].as_str().expect("the reason in data");
+        assert!(
+            reason.contains("配置") && reason.contains("wechat.component_secret"),
+            "{answer}"
+        );
+    }
+    assert_eq!(configured.comm("secret").await, None, "nothing written");
+}
+
+/// What wxcomponent's console (`passwordManage/index.tsx`) displays for the
+/// `secret` it gets: `${s.slice(0,5)}***********${s.slice(s.length - 4, s.length)}`,
+/// with JavaScript's `slice` (a negative start counts from the end).
+fn console_display(secret: &str) -> String {
+    if secret.is_empty() {
+        return String::new();
+    }
+    let chars: Vec<char> = secret.chars().collect();
+    let len = chars.len();
+    let slice = |start: isize, end: usize| -> String {
+        let start = if start < 0 {
+            (len as isize + start).max(0) as usize
+        } else {
+            (start as usize).min(len)
+        };
+        chars[start.min(end)..end.min(len)].iter().collect()
+    };
+    format!(
+        "{}***********{}",
+        slice(0, 5.min(len)),
+        slice(len as isize - 4, len)
+    )
+}
+
+#[tokio::test]
+async fn the_masked_secret_stays_sane_after_the_consoles_own_masking() {
+    let app = TestApp::spawn_with(&[("WXC__WECHAT__COMPONENT_SECRET", "")]).await;
+    let jwt = app.login().await;
+    // The console shows our 3 + 3 characters with only `*` between (2 of
+    // ours, its 11, 1 of ours), and nothing of a short secret.
+    let stars = |n: usize| "*".repeat(n);
+    for (secret, shown) in [
+        // WeChat's secrets are 32 hex characters.
+        (
+            "0123456789abcdef0123456789abcdef",
+            format!("012{}def", stars(14)),
+        ),
+        ("twelve-chars", format!("twe{}ars", stars(14))),
+        ("shortsecret", stars(20)),
+    ] {
+        let answer = app
+            .post("/wxcomponent/admin/secret", &jwt, json!({"secret": secret}))
+            .await;
+        assert_eq!(answer["code"], 0, "{answer}");
+        let answer = app.get("/wxcomponent/admin/secret", &jwt).await;
+        let masked = answer["data"]["secret"].as_str().unwrap();
+        assert_eq!(masked.chars().count(), secret.chars().count(), "{masked}");
+        assert_eq!(console_display(masked), shown, "{secret} → {masked}");
+    }
 }
 
 /// A database holding what wxcomponent left: its secret under md5(MYSQL_PASSWORD).
