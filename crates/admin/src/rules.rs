@@ -344,9 +344,11 @@ pub fn list(
     Ok((total, rows.into_iter().filter_map(to_rule).collect()))
 }
 
-/// Adds a rule; a duplicate (infoType, msgType, event) is 1001.
+/// Adds a rule; a duplicate (infoType, msgType, event) is 1001, the one
+/// meaning wxcomponent's add-rule form gives 1001 ("该事件已存在转发规则");
+/// any other invalid input is 1002 with the reason in `data`.
 pub fn add(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
-    let c = input.check()?;
+    let c = input.check().map_err(AdminError::shown_as_refusal)?;
     let now = store::now();
     let inserted = diesel::insert_into(wxcallback_rules::table)
         .values((
@@ -376,10 +378,12 @@ fn rule_id(id: Option<i64>) -> Result<i32, AdminError> {
         .ok_or_else(|| AdminError::invalid("id: a positive rule id is required"))
 }
 
-/// Updates rule `input.id`; unknown ids and duplicates are 1001.
+/// Updates rule `input.id`; a duplicate is 1001 as for [`add`], any other
+/// invalid input (unknown id included) 1002 with the reason in `data`, which
+/// the console prints (it shows only "参数格式错误" for 1001 there).
 pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
-    let id = rule_id(input.id)?;
-    let c = input.check()?;
+    let id = rule_id(input.id).map_err(AdminError::shown_as_refusal)?;
+    let c = input.check().map_err(AdminError::shown_as_refusal)?;
     let updated = diesel::update(wxcallback_rules::table.find(id))
         .set((
             wxcallback_rules::name.eq(&c.name),
@@ -393,7 +397,7 @@ pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminErr
         ))
         .execute(conn);
     match updated {
-        Ok(0) => Err(AdminError::invalid(format!(
+        Ok(0) => Err(AdminError::Refused(format!(
             "id: no forward rule with id {id}"
         ))),
         Ok(_) => Ok(()),
@@ -404,9 +408,10 @@ pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminErr
     }
 }
 
-/// Deletes rule `id` (deleting one that is gone is not an error).
+/// Deletes rule `id` (deleting one that is gone is not an error); an
+/// invalid id is 1002 with the reason in `data`, as for [`update`].
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AdminError> {
-    let id = rule_id(Some(id))?;
+    let id = rule_id(Some(id)).map_err(AdminError::shown_as_refusal)?;
     diesel::delete(wxcallback_rules::table.find(id))
         .execute(conn)
         .map_err(DbError::from)?;

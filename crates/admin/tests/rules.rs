@@ -156,8 +156,79 @@ async fn a_second_rule_for_the_same_event_is_1001_with_a_clear_message() {
     assert_eq!(count, 2, "nothing half-written");
 }
 
+/// The body wxcomponent's add-rule form sends (`forwardMessage/index.tsx`):
+/// its form fields, `data` with `+port`, and `open: 1`.
+fn console_form(info_type: &str, path: &str, port: Value) -> Value {
+    json!({
+        "name": "ticket",
+        "infoType": info_type,
+        "path": path,
+        "port": port.to_string(),
+        "data": {"port": port, "path": path},
+        "open": 1,
+    })
+}
+
 #[tokio::test]
-async fn malformed_rules_are_1001_naming_the_field() {
+async fn the_add_rule_form_gets_1001_only_for_a_duplicate_and_the_reason_otherwise() {
+    // The console prints "该事件已存在转发规则" for every 1001 on this form,
+    // so an invalid field must not be 1001: it is 1002, the reason in `data`.
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    for (body, field) in [
+        (
+            console_form("authorized", "/ticket", json!(70000)),
+            "data.port",
+        ),
+        (console_form("authorized", "/ticket", json!(0)), "data.port"),
+        (
+            console_form("authorized", "/ticket", json!(80.5)),
+            "data.port",
+        ),
+        (
+            console_form("authorized", "ticket", json!(8081)),
+            "data.path",
+        ),
+        (
+            console_form("authorized", "/my ticket", json!(8081)),
+            "data.path",
+        ),
+        (
+            console_form(&"x".repeat(65), "/ticket", json!(8081)),
+            "infoType",
+        ),
+    ] {
+        let answer = app
+            .put("/wxcomponent/admin/callback-proxy-rule", &jwt, body.clone())
+            .await;
+        assert_eq!(answer["code"], 1002, "{body}: {answer}");
+        let data = answer["data"].as_str().expect("the reason in data");
+        assert!(data.starts_with(field), "{body}: {answer}");
+        assert!(!data.contains("该事件已存在转发规则"), "{body}: {answer}");
+    }
+    let answer = app
+        .put(
+            "/wxcomponent/admin/callback-proxy-rule",
+            &jwt,
+            console_form("authorized", "/ticket", json!(8081)),
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let answer = app
+        .put(
+            "/wxcomponent/admin/callback-proxy-rule",
+            &jwt,
+            console_form("authorized", "/other", json!(8082)),
+        )
+        .await;
+    assert_eq!(
+        answer["code"], 1001,
+        "the duplicate the console means: {answer}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_rules_are_1002_naming_the_field_in_data() {
     let app = TestApp::spawn().await;
     let jwt = app.login().await;
     let cases = [
@@ -207,12 +278,13 @@ async fn malformed_rules_are_1001_naming_the_field() {
         let answer = app
             .put("/wxcomponent/admin/callback-proxy-rule", &jwt, body.clone())
             .await;
-        assert_eq!(answer["code"], 1001, "{body}: {answer}");
+        assert_eq!(answer["code"], 1002, "{body}: {answer}");
         assert!(
-            answer["errorMsg"].as_str().unwrap().contains(field),
+            answer["data"].as_str().unwrap().contains(field),
             "{body}: {answer}"
         );
     }
+    // Update and delete: the console prints `data` for 1002 there too.
     let answer = app
         .post(
             "/wxcomponent/admin/callback-proxy-rule",
@@ -220,14 +292,22 @@ async fn malformed_rules_are_1001_naming_the_field() {
             rule("", "text", "", 9000),
         )
         .await;
-    assert_eq!(answer["code"], 1001, "an update needs an id");
+    assert_eq!(answer["code"], 1002, "an update needs an id: {answer}");
+    assert!(answer["data"].as_str().unwrap().starts_with("id"));
     let mut unknown = rule("", "text", "", 9000);
     unknown["id"] = json!(999);
     let answer = app
         .post("/wxcomponent/admin/callback-proxy-rule", &jwt, unknown)
         .await;
-    assert_eq!(answer["code"], 1001);
-    assert!(answer["errorMsg"].as_str().unwrap().contains("999"));
+    assert_eq!(answer["code"], 1002);
+    assert!(answer["data"].as_str().unwrap().contains("999"));
+    let mut bad_port = rule("", "text", "", 0);
+    bad_port["id"] = json!(1);
+    let answer = app
+        .post("/wxcomponent/admin/callback-proxy-rule", &jwt, bad_port)
+        .await;
+    assert_eq!(answer["code"], 1002);
+    assert!(answer["data"].as_str().unwrap().starts_with("data.port"));
     for query in ["", "?id=", "?id=abc", "?id=-3"] {
         let answer = app
             .delete(
@@ -235,7 +315,11 @@ async fn malformed_rules_are_1001_naming_the_field() {
                 &jwt,
             )
             .await;
-        assert_eq!(answer["code"], 1001, "{query}: {answer}");
+        assert_eq!(answer["code"], 1002, "{query}: {answer}");
+        assert!(
+            answer["data"].as_str().unwrap().starts_with("id"),
+            "{query}: {answer}"
+        );
     }
     for query in ["?type=3", "?limit=0", "?offset=x"] {
         let answer = app

@@ -1,5 +1,13 @@
 //! Forward rules: `GET /admin/callback-proxy-rule-list`, `PUT` (add),
 //! `POST` (update), `DELETE /admin/callback-proxy-rule`, `POST /admin/callback-test`.
+//!
+//! Codes follow wxcomponent's console (`client/src/pages/forwardMessage`):
+//! its add-rule form prints "该事件已存在转发规则" for every 1001 and nothing
+//! for any other code, update and delete print `data` for 1002 and a fixed
+//! text otherwise. So on add, update and delete 1001 means only "a rule for
+//! this event exists"; every other invalid input is 1002 with the reason in
+//! `data` (the add form itself stays silent on it: nothing the server
+//! answers can make it print a reason; other clients read `data`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -35,7 +43,7 @@ pub async fn add(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
-    let input: RuleInput = params::json(&body)?;
+    let input: RuleInput = params::json(&body).map_err(AdminError::shown_as_refusal)?;
     state
         .db
         .run(move |conn| Ok(rules::add(conn, &input)))
@@ -49,7 +57,7 @@ pub async fn update(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
-    let input: RuleInput = params::json(&body)?;
+    let input: RuleInput = params::json(&body).map_err(AdminError::shown_as_refusal)?;
     state
         .db
         .run(move |conn| Ok(rules::update(conn, &input)))
@@ -63,11 +71,8 @@ pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> AdminResult<HttpResponse> {
-    let query = Query::parse(req.query_string())?;
-    let id = query.int("id", 0)?;
-    if id <= 0 {
-        return Err(AdminError::invalid("id: a positive rule id is required"));
-    }
+    let query = Query::parse(req.query_string()).map_err(AdminError::shown_as_refusal)?;
+    let id = query.int("id", 0).map_err(AdminError::shown_as_refusal)?;
     state
         .db
         .run(move |conn| Ok(rules::delete(conn, id)))
