@@ -168,12 +168,7 @@ fn peer_ip(session: &Session) -> Option<IpAddr> {
 
 fn has_body(req: &RequestHeader) -> bool {
     req.headers.contains_key(http::header::TRANSFER_ENCODING)
-        || req
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .is_some_and(|n| n > 0)
+        || declared_length(req).is_some_and(|n| n > 0)
 }
 
 /// Writes a gateway-made JSON answer. On the console's API a refusal goes
@@ -327,6 +322,155 @@ impl GatewayProxy {
     }
 }
 
+impl GatewayProxy {
+    /// Request id, peer, client IP and WebSocket handshake of the request.
+    fn identify(&self, session: &Session, ctx: &mut Ctx) {
+        let req = session.req_header();
+        ctx.request_id = req
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| net::valid_request_id(v))
+            .map_or_else(net::new_request_id, str::to_string);
+        ctx.peer = peer_ip(session);
+        let forwarded_for = req
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        ctx.client_ip = ctx
+            .peer
+            .map(|p| net::client_ip(p, forwarded_for, &self.shared.trusted));
+        if net::is_websocket_upgrade(&req.method, &req.headers) {
+            ctx.websocket = req.headers.get(http::header::UPGRADE).cloned();
+        }
+    }
+
+    /// `/inner/*` exists on the internal listener only.
+    fn inner_refused(&self, path: &str) -> Option<Early> {
+        (self.listener == Listener::Public && (path == "/inner" || path.starts_with("/inner/")))
+            .then(|| Early {
+                label: "inner-refused",
+                status: 404,
+                code: ErrorCode::InvalidParam.code(),
+                message: "not found (404)".into(),
+                retry_after: None,
+            })
+    }
+
+    /// The public listener's rate limits, counted when they refuse.
+    fn rate_limit(&self, ctx: &Ctx, method: &http::Method, path: &str) -> Option<Early> {
+        if self.listener != Listener::Public {
+            return None;
+        }
+        let limited = self.rate_limited(ctx.client_ip, method, path, ctx.start)?;
+        self.shared
+            .metrics
+            .rate_limited
+            .with_label_values(&[self.listener.label(), limited.label()])
+            .inc();
+        Some(Early {
+            label: "rate-limited",
+            status: limited.status(),
+            code: limited.code().code(),
+            message: limited.message(),
+            retry_after: Some(limited.retry_after().to_string()),
+        })
+    }
+
+    /// Picks the route and, where the path changes, the URI to forward.
+    fn choose_route(
+        &self,
+        ctx: &mut Ctx,
+        path: &str,
+        normalized: bool,
+        query: Option<String>,
+    ) -> pingora::Result<()> {
+        let table = self.shared.table.load();
+        let route = Arc::clone(table.lookup(path, self.listener == Listener::Internal));
+        if normalized || route.rewrites() {
+            let mut target = route.forward_path(path);
+            if let Some(q) = query {
+                target.push('?');
+                target.push_str(&q);
+            }
+            ctx.forward_uri = Some(target.parse::<http::Uri>().map_err(|e| {
+                Error::because(ErrorType::HTTPStatus(400), "unparsable forwarded path", e)
+            })?);
+        }
+        ctx.route = Some(route);
+        Ok(())
+    }
+}
+
+/// An answer the gateway gives itself instead of proxying.
+struct Early {
+    /// The access log's route label.
+    label: &'static str,
+    status: u16,
+    code: i32,
+    message: String,
+    retry_after: Option<String>,
+}
+
+/// Writes an [`Early`] answer.
+async fn answer(session: &mut Session, ctx: &mut Ctx, early: Early) -> pingora::Result<()> {
+    ctx.label = early.label;
+    let extra: Vec<(&'static str, String)> = early
+        .retry_after
+        .map(|secs| ("retry-after", secs))
+        .into_iter()
+        .collect();
+    respond(
+        session,
+        ctx,
+        early.status,
+        early.code,
+        &early.message,
+        &extra,
+    )
+    .await
+}
+
+/// A path that does not normalise (`..` above the root, bad escapes).
+fn bad_path() -> Early {
+    Early {
+        label: "invalid",
+        status: 400,
+        code: ErrorCode::InvalidParam.code(),
+        message: "参数格式有误: bad request path (400)".into(),
+        retry_after: None,
+    }
+}
+
+/// Both listeners answer `GET /healthz` themselves.
+fn health_check(path: &str) -> Option<Early> {
+    (path == "/healthz").then(|| Early {
+        label: "healthz",
+        status: 200,
+        code: 0,
+        message: "OK".into(),
+        retry_after: None,
+    })
+}
+
+/// A declared body over the route's limit, refused before it is read.
+fn too_large(declared: Option<u64>, max_body: u64) -> Option<Early> {
+    declared.is_some_and(|n| n > max_body).then(|| Early {
+        label: "too-large",
+        status: 413,
+        code: ErrorCode::InvalidParam.code(),
+        message: too_large_message(max_body),
+        retry_after: None,
+    })
+}
+
+fn declared_length(req: &RequestHeader) -> Option<u64> {
+    req.headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
 /// Which limit refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Limit {
@@ -428,29 +572,11 @@ impl ProxyHttp for GatewayProxy {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> pingora::Result<bool> {
+        self.identify(session, ctx);
         let req = session.req_header();
-        ctx.request_id = req
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| net::valid_request_id(v))
-            .map_or_else(net::new_request_id, str::to_string);
-        ctx.peer = peer_ip(session);
-        let forwarded_for = session
-            .req_header()
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        ctx.client_ip = ctx
-            .peer
-            .map(|p| net::client_ip(p, forwarded_for, &self.shared.trusted));
-
-        let req = session.req_header();
-        if net::is_websocket_upgrade(&req.method, &req.headers) {
-            ctx.websocket = req.headers.get(http::header::UPGRADE).cloned();
-        }
         let method = req.method.clone();
         let with_body = has_body(req);
+        let declared = declared_length(req);
         let query = req.uri.query().map(str::to_string);
         let raw_path = req.uri.path();
         let normalized = net::needs_normalizing(raw_path);
@@ -460,105 +586,26 @@ impl ProxyHttp for GatewayProxy {
             Some(raw_path.to_string())
         };
         let Some(path) = path else {
-            ctx.label = "invalid";
             session.set_keepalive(None);
-            respond(
-                session,
-                ctx,
-                400,
-                ErrorCode::InvalidParam.code(),
-                "参数格式有误: bad request path (400)",
-                &[],
-            )
-            .await?;
+            answer(session, ctx, bad_path()).await?;
             return Ok(true);
         };
         ctx.console = limits::is_console_api(&path);
         ctx.max_body = self.shared.body_limits.for_request(&method, &path);
-        // An early answer leaves the body unread: close the connection after it.
-        let early = |session: &mut Session| {
+
+        let early = health_check(&path)
+            .or_else(|| self.inner_refused(&path))
+            .or_else(|| self.rate_limit(ctx, &method, &path))
+            .or_else(|| too_large(declared, ctx.max_body));
+        if let Some(early) = early {
+            // The body stays unread: close the connection after the answer.
             if with_body {
                 session.set_keepalive(None);
             }
-        };
-
-        if path == "/healthz" {
-            ctx.label = "healthz";
-            early(session);
-            respond(session, ctx, 200, 0, "OK", &[]).await?;
+            answer(session, ctx, early).await?;
             return Ok(true);
         }
-        if self.listener == Listener::Public && (path == "/inner" || path.starts_with("/inner/")) {
-            ctx.label = "inner-refused";
-            early(session);
-            respond(
-                session,
-                ctx,
-                404,
-                ErrorCode::InvalidParam.code(),
-                "not found (404)",
-                &[],
-            )
-            .await?;
-            return Ok(true);
-        }
-        if self.listener == Listener::Public {
-            if let Some(limited) = self.rate_limited(ctx.client_ip, &method, &path, ctx.start) {
-                ctx.label = "rate-limited";
-                early(session);
-                self.shared
-                    .metrics
-                    .rate_limited
-                    .with_label_values(&[self.listener.label(), limited.label()])
-                    .inc();
-                respond(
-                    session,
-                    ctx,
-                    limited.status(),
-                    limited.code().code(),
-                    &limited.message(),
-                    &[("retry-after", limited.retry_after().to_string())],
-                )
-                .await?;
-                return Ok(true);
-            }
-        }
-        let declared = session
-            .req_header()
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > ctx.max_body) {
-            ctx.label = "too-large";
-            early(session);
-            ctx.too_large = true;
-            let message = too_large_message(ctx.max_body);
-            respond(
-                session,
-                ctx,
-                413,
-                ErrorCode::InvalidParam.code(),
-                &message,
-                &[],
-            )
-            .await?;
-            return Ok(true);
-        }
-
-        let table = self.shared.table.load();
-        let route = Arc::clone(table.lookup(&path, self.listener == Listener::Internal));
-        if normalized || route.rewrites() {
-            let mut target = route.forward_path(&path);
-            if let Some(q) = query {
-                target.push('?');
-                target.push_str(&q);
-            }
-            ctx.forward_uri = Some(target.parse::<http::Uri>().map_err(|e| {
-                Error::because(ErrorType::HTTPStatus(400), "unparsable forwarded path", e)
-            })?);
-        }
-        ctx.route = Some(route);
+        self.choose_route(ctx, &path, normalized, query)?;
         Ok(false)
     }
 
