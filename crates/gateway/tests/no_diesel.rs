@@ -1,5 +1,7 @@
-//! The gateway must never compile diesel (DESIGN.md): its dependency tree,
-//! as cargo resolves it for this package alone, holds no diesel crate.
+//! The gateway must never compile diesel (README, "Repository layout": it
+//! stores nothing and shares `common`'s types with the database feature off):
+//! its dependency tree, as cargo resolves it for this package alone, holds no
+//! diesel crate.
 //! CI equivalent: `cargo tree -p gateway -e normal,build | grep -c diesel` → 0.
 
 #![allow(clippy::unwrap_used)]
