@@ -6,7 +6,6 @@
 
 mod authorization;
 pub mod error;
-mod forward;
 pub mod inbound;
 mod push;
 pub mod records;
@@ -23,6 +22,9 @@ use actix_web::{web, App, HttpServer};
 use common::config::{CallbackSettings, Settings, SettingsError};
 use common::crypto::WxCrypt;
 use common::db::{Db, DbError};
+// The push handlers send through `crate::forward::Forward`, the sender the
+// admin's test button shares.
+use common::forward;
 use common::tokens::TokenManager;
 use secrecy::ExposeSecret;
 

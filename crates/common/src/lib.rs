@@ -6,6 +6,8 @@ pub mod crypto;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod envelope;
+#[cfg(feature = "forward")]
+pub mod forward;
 #[cfg(feature = "testing")]
 pub mod loopback;
 pub mod message;
