@@ -377,7 +377,7 @@ pub fn sample_push(rule: &Rule) -> RawFields {
 /// Sends the sample push to the rule's target with the callback receiver's
 /// own sender, and answers the target's reply body.
 pub async fn test(state: &AppState, id: i64) -> Result<String, AdminError> {
-    let (rule, rule_type) = state.db.run(move |conn| Ok(find(conn, id))).await??;
+    let (rule, rule_type) = state.db.query(move |conn| find(conn, id)).await?;
     if !forward::is_active(rule_type, rule.open) {
         return Err(AdminError::InvalidStatus(
             "该规则未启用或类型异常 (the rule is off or not an HTTP rule)".into(),

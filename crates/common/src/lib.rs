@@ -15,6 +15,8 @@ pub mod message;
 pub mod request_log;
 #[cfg(feature = "secrets")]
 pub mod secrets;
+#[cfg(feature = "db")]
+pub mod startup;
 pub mod telemetry;
 #[cfg(feature = "tokens")]
 pub mod tokens;
