@@ -23,58 +23,28 @@ pub mod users;
 pub mod worker;
 pub mod wxapi;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
-use common::config::Settings;
-use common::db::{Db, DbError};
-use common::secrets::{MasterKey, SecretError};
+use common::config::{Settings, SettingsError};
+use common::db::Db;
+use common::secrets::MasterKey;
+pub use common::startup::StartError;
+use common::startup::{blocking, listen};
 use common::tokens::TokenManager;
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::JwtKeys;
 use crate::client_ip::Cidr;
-use crate::error::AdminError;
 use crate::housekeeping::Housekeeping;
 use crate::platform::Adoption;
 use crate::state::AppState;
 use crate::users::{FirstAdmin, Passwords};
 use crate::worker::RefreshPolicy;
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The database could not be opened or migrated.
-    #[error(transparent)]
-    Database(#[from] DbError),
-    /// The master key could not be loaded or created.
-    #[error(transparent)]
-    Secrets(#[from] SecretError),
-    /// A setting is unusable.
-    #[error("invalid setting: {0}")]
-    Config(String),
-    /// First-start set-up (JWT secret, first administrator) failed.
-    #[error("start-up set-up failed: {0}")]
-    Setup(AdminError),
-    /// The HTTP client could not be built.
-    #[error("HTTP client: {0}")]
-    Client(String),
-    /// The listen address could not be bound.
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        /// The configured `admin.host:admin.port`.
-        address: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// A start-up task was interrupted.
-    #[error("start-up task failed: {0}")]
-    Task(String),
-}
 
 /// A bound, not yet running admin service.
 pub struct Application {
@@ -92,11 +62,11 @@ struct Setup {
 }
 
 fn blocking_setup(db: &Db, settings: &Settings, master: &MasterKey) -> Result<Setup, StartError> {
-    let passwords = Passwords::new().map_err(StartError::Setup)?;
+    let passwords = Passwords::new().map_err(StartError::setup)?;
     let mut conn = db.get()?;
     let legacy = platform::legacy_password(settings);
     match platform::adopt_wxcomponent_secret(&mut conn, master, legacy.as_deref())
-        .map_err(StartError::Setup)?
+        .map_err(StartError::setup)?
     {
         Adoption::Nothing => {}
         Adoption::Adopted => {
@@ -111,14 +81,14 @@ fn blocking_setup(db: &Db, settings: &Settings, master: &MasterKey) -> Result<Se
     }
     let jwt_secret =
         auth::load_or_create_secret(&mut conn, settings.admin.jwt_secret.expose_secret(), master)
-            .map_err(StartError::Setup)?;
+            .map_err(StartError::setup)?;
     match users::ensure_first_admin(
         &mut conn,
         &passwords,
         &settings.admin.username,
         settings.admin.password.expose_secret(),
     )
-    .map_err(StartError::Setup)?
+    .map_err(StartError::setup)?
     {
         FirstAdmin::Existing => {}
         FirstAdmin::Configured(username) => {
@@ -139,22 +109,18 @@ fn blocking_setup(db: &Db, settings: &Settings, master: &MasterKey) -> Result<Se
     })
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StartError> + Send + 'static,
-) -> Result<T, StartError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StartError::Task(e.to_string()))?
-}
-
 impl Application {
     /// Opens the database (applying migrations), prepares keys and the first
     /// administrator, and binds the listener; port 0 picks a free port, which
     /// [`Application::address`] reports.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let settings = Arc::new(settings);
-        let trusted = Cidr::parse_list(&settings.admin.trusted_proxies)
-            .map_err(|e| StartError::Config(format!("admin.trusted_proxies: {e}")))?;
+        let trusted = Cidr::parse_list(&settings.admin.trusted_proxies).map_err(|e| {
+            SettingsError::Invalid {
+                setting: "admin.trusted_proxies",
+                reason: e.to_string(),
+            }
+        })?;
         let db_settings = settings.database.clone();
         let db = blocking(move || Ok(Db::connect(&db_settings)?)).await?;
         let secrets_settings = settings.secrets.clone();
@@ -169,14 +135,14 @@ impl Application {
         {
             tracing::warn!("admin.inner_token is empty: /inner/* refuses every caller");
         }
-        let tokens = TokenManager::from_settings(db.clone(), &settings)
-            .map_err(|e| StartError::Client(e.to_string()))?;
+        let tokens =
+            TokenManager::from_settings(db.clone(), &settings).map_err(StartError::http)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(
                 settings.tokens.wechat_timeout_ms.max(1000),
             ))
             .build()
-            .map_err(|e| StartError::Client(e.to_string()))?;
+            .map_err(StartError::http)?;
         let housekeeping = Housekeeping::from_settings(db.clone(), Arc::clone(&settings));
         let state = AppState {
             db,
@@ -190,13 +156,7 @@ impl Application {
             pull_lock: Arc::new(tokio::sync::Mutex::new(())),
         };
 
-        let address = format!("{}:{}", settings.admin.host, settings.admin.port);
-        let bind_error = |source| StartError::Bind {
-            address: address.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&address).map_err(bind_error)?;
-        let local = listener.local_addr().map_err(bind_error)?;
+        let (listener, local) = listen(&settings.admin.host, settings.admin.port)?;
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
@@ -207,7 +167,7 @@ impl Application {
         })
         .shutdown_timeout(5)
         .listen(listener)
-        .map_err(bind_error)?
+        .map_err(StartError::bind(local.to_string()))?
         .run();
         Ok(Self {
             address: local,

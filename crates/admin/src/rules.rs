@@ -1,122 +1,32 @@
 //! Message-forward rules in wxcomponent's `wxcallback_rules` table and format:
 //! a push matching (infoType) — a component event — or (msgType, event) — a
 //! message to an authorizer — is forwarded to `http://{callback.forward_host}:{port}{path}`
-//! or `{url}{path}` (`$APPID$` in the path replaced by the authorizer), see [`Target`]. The callback receiver
-//! reads the table; it notices changes through `COUNT(*)`, `MAX(id)` and
-//! `MAX(updatetime)`, so every change here goes through plain row writes.
+//! or `{url}{path}` (`$APPID$` in the path replaced by the authorizer). The
+//! target's checks and the sender are `common::forward`'s, the ones the
+//! callback receiver uses. The callback receiver reads the table; it notices
+//! changes through `COUNT(*)`, `MAX(id)` and `MAX(updatetime)`, so every
+//! change here goes through plain row writes.
 
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use common::db::schema::wxcallback_rules;
 use common::db::{DbConnection, DbError};
-use common::message::RawFields;
+use common::forward::{self, Forward, Target, RULE_TYPE_HTTP};
+use common::message::{Format, RawFields};
 use common::tokens::store;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::error::AdminError;
 use crate::state::AppState;
 
-/// `type` of an HTTP forward rule (the only kind wxcomponent has).
-pub const RULE_TYPE_HTTP: i32 = 1;
 /// Longest name, infoType, msgType or event.
 pub const MAX_FIELD_CHARS: usize = 64;
-
-/// Where a rule forwards to (`info` column): wxcomponent's `HttpProxyConfig`
-/// `{port, path}`, plus two fields of ours the callback receiver understands
-/// (`url`, an absolute target instead of the gateway, and the body `format`).
-/// wxcomponent, sharing the database, ignores both (a `url` rule has port 0).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Target {
-    /// Port on `callback.forward_host` (the gateway's internal listener).
-    #[serde(default)]
-    pub port: i64,
-    /// Path, may contain `$APPID$`.
-    #[serde(default)]
-    pub path: String,
-    /// `http(s)://host[:port]` to send to instead of `callback.forward_host:port`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// `json` (wxcomponent's, the default) or `xml`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-}
-
-/// Longest absolute target URL.
-pub const MAX_URL_CHARS: usize = 512;
-
-impl Target {
-    /// The URL a push for `appid` goes to.
-    pub fn url_for(&self, forward_host: &str, appid: &str) -> String {
-        let path = self.path.replace("$APPID$", appid);
-        match &self.url {
-            Some(url) => format!("{}{path}", url.trim_end_matches('/')),
-            None => format!("http://{forward_host}:{}{path}", self.port),
-        }
-    }
-
-    /// Whether pushes go out as XML.
-    pub fn is_xml(&self) -> bool {
-        self.format.as_deref() == Some("xml")
-    }
-
-    fn check(&self) -> Result<Target, AdminError> {
-        let url = match self.url.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(url) => Some(check_url(url)?),
-        };
-        if url.is_none() && !(1..=65535).contains(&self.port) {
-            return Err(AdminError::invalid(
-                "data.port: must be between 1 and 65535 (or give data.url)",
-            ));
-        }
-        let path = self.path.trim();
-        if !(path.is_empty() || path.starts_with('/'))
-            || path.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(AdminError::invalid(
-                "data.path: must start with / and contain no spaces",
-            ));
-        }
-        let format = match self.format.as_deref().map(str::trim) {
-            None | Some("") | Some("json") => None,
-            Some("xml") => Some("xml".to_string()),
-            Some(other) => {
-                return Err(AdminError::invalid(format!(
-                    "data.format: {other:?} is not json or xml"
-                )))
-            }
-        };
-        Ok(Target {
-            port: if url.is_some() { 0 } else { self.port },
-            path: path.to_string(),
-            url,
-            format,
-        })
-    }
-}
-
-fn check_url(url: &str) -> Result<String, AdminError> {
-    let bad = |why: &str| AdminError::invalid(format!("data.url: {why}"));
-    if url.chars().count() > MAX_URL_CHARS {
-        return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
-    }
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| bad(&format!("{url:?} is not a URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(bad("must be an http:// or https:// URL with a host"));
-    }
-    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(bad("scheme, host and port only; put the path in data.path"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(bad("must not carry credentials"));
-    }
-    Ok(url.trim_end_matches('/').to_string())
-}
+/// The appid the test button's sample push is for (wxcomponent's).
+pub const TEST_APPID: &str = "wxtestappid";
 
 /// A rule as the console sends it (`PUT` adds, `POST` updates by `id`).
 #[derive(Debug, Clone, Deserialize)]
@@ -217,7 +127,11 @@ impl RuleInput {
                 "infoType: a rule matches either a component event (infoType) or a message (msgType, event), not both",
             ));
         }
-        let info = serde_json::to_string(&self.data.check()?).map_err(AdminError::internal)?;
+        let target = self
+            .data
+            .check()
+            .map_err(|e| AdminError::invalid(e.to_string()))?;
+        let info = serde_json::to_string(&target).map_err(AdminError::internal)?;
         Ok(Checked {
             name: check_field("name", &self.name)?,
             info_type,
@@ -275,7 +189,7 @@ const COLUMNS: (
 
 fn to_rule(row: Row) -> Option<Rule> {
     let (id, name, info_type, msg_type, event, _, open, info, created, updated) = row;
-    match serde_json::from_str::<Target>(&info) {
+    match Target::parse(&info) {
         Ok(data) => Some(Rule {
             id,
             name,
@@ -437,63 +351,61 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<(Rule, i32), AdminError>
 }
 
 /// The sample push `POST /admin/callback-test` sends (wxcomponent's).
-pub fn sample_push(rule: &Rule) -> Value {
-    let now = store::now().and_utc().timestamp();
+pub fn sample_push(rule: &Rule) -> RawFields {
+    let mut fields = Map::new();
+    let mut set = |key: &str, value: &str| {
+        if !value.is_empty() {
+            fields.insert(key.to_string(), json!(value));
+        }
+    };
     if rule.info_type.is_empty() {
-        let mut body = json!({
-            "CreateTime": now,
-            "ToUserName": "TestUserName1",
-            "FromUserName": "TestUserName2",
-            "Data": "TestData",
-        });
-        if !rule.msg_type.is_empty() {
-            body["MsgType"] = json!(rule.msg_type);
-        }
-        if !rule.event.is_empty() {
-            body["Event"] = json!(rule.event);
-        }
-        body
+        set("ToUserName", "TestUserName1");
+        set("FromUserName", "TestUserName2");
+        set("MsgType", &rule.msg_type);
+        set("Event", &rule.event);
     } else {
-        json!({"CreateTime": now, "InfoType": rule.info_type, "Data": "TestData"})
+        set("InfoType", &rule.info_type);
     }
+    set("Data", "TestData");
+    fields.insert(
+        "CreateTime".to_string(),
+        json!(store::now().and_utc().timestamp()),
+    );
+    RawFields::from(fields)
 }
 
-/// Sends the sample push to the rule's target and answers its reply body.
+/// Sends the sample push to the rule's target with the callback receiver's
+/// own sender, and answers the target's reply body.
 pub async fn test(state: &AppState, id: i64) -> Result<String, AdminError> {
-    let (rule, rule_type) = state.db.run(move |conn| Ok(find(conn, id))).await??;
-    if rule.open == 0 || rule_type != RULE_TYPE_HTTP {
+    let (rule, rule_type) = state.db.query(move |conn| find(conn, id)).await?;
+    if !forward::is_active(rule_type, rule.open) {
         return Err(AdminError::InvalidStatus(
             "该规则未启用或类型异常 (the rule is off or not an HTTP rule)".into(),
         ));
     }
-    let url = rule
+    let endpoint = rule
         .data
-        .url_for(&state.settings.callback.forward_host, "wxtestappid");
-    let sample = sample_push(&rule);
-    let (body, content_type) = match (rule.data.is_xml(), sample) {
-        (true, Value::Object(fields)) => (RawFields::from(fields).to_xml(), "application/xml"),
-        (_, sample) => (sample.to_string(), "application/json"),
+        .endpoint(&state.settings.callback.forward_host)
+        .map_err(|e| AdminError::InvalidStatus(format!("该规则类型异常: {e}")))?;
+    let raw = sample_push(&rule);
+    let plaintext = Value::Object(raw.as_map().clone()).to_string();
+    let rule = forward::Rule {
+        id: rule.id,
+        info_type: rule.info_type,
+        msg_type: rule.msg_type,
+        event: rule.event,
+        endpoint,
     };
-    let response = state
-        .http
-        .post(&url)
-        .header("content-type", content_type)
-        .body(body)
-        .timeout(Duration::from_millis(
-            state.settings.callback.forward_timeout_ms,
-        ))
-        .send()
+    let push = Forward {
+        rule: &rule,
+        appid: TEST_APPID,
+        plaintext: &plaintext,
+        format: Format::Json,
+        raw: &raw,
+        request_id: None,
+    };
+    let timeout = Duration::from_millis(state.settings.callback.forward_timeout_ms);
+    push.post(&state.http, timeout)
         .await
-        .map_err(|e| AdminError::Upstream(format!("POST {url}: {e}")))?;
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| AdminError::Upstream(format!("POST {url}: {e}")))?;
-    if !status.is_success() {
-        return Err(AdminError::Upstream(format!(
-            "POST {url}: HTTP {status}: {body}"
-        )));
-    }
-    Ok(body)
+        .map_err(|e| AdminError::Upstream(e.to_string()))
 }

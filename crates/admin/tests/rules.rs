@@ -343,9 +343,21 @@ impl Tap for Value {
     }
 }
 
+/// What a forward target received.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    content_type: Option<String>,
+    appid: Option<String>,
+    /// The body as JSON, or as text when it is not JSON.
+    body: Value,
+}
+
+type Received = Arc<Mutex<Vec<Seen>>>;
+
 /// A forward target on port 0 that records what it receives.
-async fn start_target(answer: &'static str) -> (u16, Arc<Mutex<Vec<(String, Value)>>>) {
-    let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+async fn start_target(answer: &'static str) -> (u16, Received) {
+    let seen: Received = Arc::default();
     let recorded = Arc::clone(&seen);
     let listener = TcpListener::bind("127.0.0.1:0").expect("test set-up");
     let port = listener.local_addr().expect("test set-up").port();
@@ -354,12 +366,20 @@ async fn start_target(answer: &'static str) -> (u16, Arc<Mutex<Vec<(String, Valu
         App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
             let recorded = Arc::clone(&recorded);
             async move {
-                let value = serde_json::from_slice(&body)
+                let header = |name: &str| {
+                    req.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let body = serde_json::from_slice(&body)
                     .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-                recorded
-                    .lock()
-                    .expect("test set-up")
-                    .push((req.path().to_string(), value));
+                recorded.lock().expect("test set-up").push(Seen {
+                    path: req.path().to_string(),
+                    content_type: header("content-type"),
+                    appid: header("x-wx-appid"),
+                    body,
+                });
                 HttpResponse::Ok().body(answer)
             }
         }))
@@ -407,10 +427,10 @@ async fn the_test_push_reaches_the_target_and_its_answer_is_returned() {
     }
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
-    assert_eq!(seen[0].0, "/forward/wxtestappid");
-    assert_eq!(seen[0].1["MsgType"], "event");
-    assert_eq!(seen[0].1["Event"], "subscribe");
-    assert_eq!(seen[1].1["InfoType"], "authorized");
+    assert_eq!(seen[0].path, "/forward/wxtestappid");
+    assert_eq!(seen[0].body["MsgType"], "event");
+    assert_eq!(seen[0].body["Event"], "subscribe");
+    assert_eq!(seen[1].body["InfoType"], "authorized");
 }
 
 #[tokio::test]
@@ -480,6 +500,19 @@ async fn test_pushes_to_closed_or_unreachable_rules_fail_clearly() {
     assert!(answer["errorMsg"].as_str().unwrap().contains("id"));
 }
 
+/// Adds `body` as the only rule; answers it as the console lists it.
+async fn add_only_rule(app: &TestApp, jwt: &str, body: Value) -> Value {
+    let answer = app
+        .put("/wxcomponent/admin/callback-proxy-rule", jwt, body)
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let list = app
+        .get("/wxcomponent/admin/callback-proxy-rule-list", jwt)
+        .await;
+    assert_eq!(list["data"]["total"], 1, "{list}");
+    list["data"]["rules"][0].clone()
+}
+
 #[tokio::test]
 async fn a_rule_with_an_absolute_url_and_xml_format_is_kept_and_tested_as_xml() {
     let app = TestApp::spawn().await;
@@ -491,14 +524,7 @@ async fn a_rule_with_an_absolute_url_and_xml_format_is_kept_and_tested_as_xml() 
         "path": "/hook/$APPID$",
         "format": "xml",
     });
-    let answer = app
-        .put("/wxcomponent/admin/callback-proxy-rule", &jwt, body)
-        .await;
-    assert_eq!(answer["code"], 0, "{answer}");
-    let list = app
-        .get("/wxcomponent/admin/callback-proxy-rule-list", &jwt)
-        .await;
-    let stored = &list["data"]["rules"][0];
+    let stored = &add_only_rule(&app, &jwt, body).await;
     assert_eq!(
         stored["data"],
         json!({"port": 0, "path": "/hook/$APPID$",
@@ -514,8 +540,8 @@ async fn a_rule_with_an_absolute_url_and_xml_format_is_kept_and_tested_as_xml() 
     assert_eq!(answer["data"], "xml-ok", "{answer}");
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].0, "/hook/wxtestappid");
-    let sent = seen[0].1.as_str().expect("an XML body, not JSON");
+    assert_eq!(seen[0].path, "/hook/wxtestappid");
+    let sent = seen[0].body.as_str().expect("an XML body, not JSON");
     let fields = common::message::RawFields::parse(sent).expect("well-formed XML");
     assert!(sent.starts_with("<xml>"), "{sent}");
     assert_eq!(fields.get_str("MsgType").as_deref(), Some("text"));
@@ -538,4 +564,207 @@ async fn a_rule_with_an_absolute_url_and_xml_format_is_kept_and_tested_as_xml() 
         list["data"]["rules"][0]["data"],
         json!({"port": port, "path": "/forward/$APPID$"})
     );
+}
+
+/// The authorizer whose messages the callback receiver forwards below.
+const BIZ_APPID: &str = "wxbizaccount000001";
+
+/// A real callback receiver on port 0 sharing the admin's database and
+/// WeChat settings: it forwards by the rules the admin stored.
+struct Receiver {
+    url: String,
+    crypt: common::crypto::WxCrypt,
+    client: reqwest::Client,
+}
+
+impl Receiver {
+    async fn start(app: &TestApp) -> Self {
+        let sim = &app.sim.settings;
+        let mut env = app.env.clone();
+        for (key, value) in [
+            ("WXC__CALLBACK__HOST", "127.0.0.1".to_string()),
+            ("WXC__CALLBACK__PORT", "0".to_string()),
+            ("WXC__WECHAT__TOKEN", sim.token.clone()),
+            (
+                "WXC__WECHAT__ENCODING_AES_KEY",
+                sim.encoding_aes_key.clone(),
+            ),
+        ] {
+            env.insert(key.to_string(), value);
+        }
+        let settings = common::config::Settings::load_from(&env).expect("callback settings");
+        let receiver = callback::Application::build(settings)
+            .await
+            .expect("callback receiver starts");
+        let url = format!("http://{}", receiver.address());
+        tokio::spawn(receiver.run_until_stopped());
+        let crypt =
+            common::crypto::WxCrypt::new(&sim.token, &sim.encoding_aes_key, &sim.component_appid)
+                .expect("crypt");
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        Self { url, crypt, client }
+    }
+
+    /// Pushes a text message to `BIZ_APPID`'s message URL as WeChat does
+    /// (encrypted, signed); answers the HTTP status.
+    async fn push_text(&self, content: &str, msg_id: u64) -> u16 {
+        let now = chrono::Utc::now().timestamp();
+        let plaintext = format!(
+            "<xml><ToUserName><![CDATA[gh_biz]]></ToUserName><FromUserName><![CDATA[user1]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+        );
+        let (timestamp, nonce) = (now.to_string(), msg_id.to_string());
+        let encrypt = self.crypt.encrypt(&plaintext);
+        let signature = self.crypt.url_signature(&timestamp, &nonce);
+        let msg_signature = self.crypt.msg_signature(&timestamp, &nonce, &encrypt);
+        let response = self
+            .client
+            .post(format!(
+                "{}/wxcallback/biz/{BIZ_APPID}?signature={signature}&timestamp={timestamp}&nonce={nonce}&encrypt_type=aes&msg_signature={msg_signature}",
+                self.url
+            ))
+            .body(format!(
+                "<xml><ToUserName><![CDATA[gh_biz]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+            ))
+            .send()
+            .await
+            .expect("callback answers");
+        response.status().as_u16()
+    }
+}
+
+/// `$APPID$` is replaced in `data.path` only, as in wxcomponent (the path is
+/// the only place its console and its forwarder know it). A target with it
+/// anywhere else was saved by the admin and then sent to one URL by the test
+/// button and to another by the callback receiver; now the admin refuses it
+/// on save, and a row holding one anyway is refused alike by the test button
+/// and ignored by the receiver.
+#[tokio::test]
+async fn appid_outside_the_path_is_refused_alike_by_the_admin_and_the_callback() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let receiver = Receiver::start(&app).await;
+    let (port, seen) = start_target("forwarded").await;
+
+    // A row another writer left (a hand-made rule, an older version).
+    let info = json!({"url": format!("http://127.0.0.1:{port}/to/$APPID$"), "path": "/hook"});
+    let info = info.to_string();
+    let id: i32 = app
+        .db()
+        .run(move |conn| {
+            diesel::insert_into(wxcallback_rules::table)
+                .values((
+                    wxcallback_rules::name.eq("appid in the url"),
+                    wxcallback_rules::msgtype.eq("text"),
+                    wxcallback_rules::rule_type.eq(1),
+                    wxcallback_rules::open.eq(1),
+                    wxcallback_rules::info.eq(&info),
+                ))
+                .execute(conn)?;
+            Ok(wxcallback_rules::table
+                .select(wxcallback_rules::id)
+                .first(conn)?)
+        })
+        .await
+        .expect("rule row");
+    let tested = app
+        .post("/wxcomponent/admin/callback-test", &jwt, json!({"id": id}))
+        .await;
+    let pushed = receiver.push_text("hello", 1).await;
+    let paths: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert!(
+        paths.is_empty(),
+        "neither the test button nor the receiver may send to such a target; \
+         they sent to {paths:?} (test button answered {tested})"
+    );
+    assert_eq!(tested["code"], 1008, "{tested}");
+    assert!(
+        tested["data"].as_str().unwrap().contains("data.url"),
+        "{tested}"
+    );
+    assert_eq!(pushed, 200, "the push itself is still acknowledged");
+
+    // Saving such a target is refused with the reason, wherever `$APPID$` is.
+    for url in [
+        format!("http://$APPID$.example.com:{port}"),
+        format!("http://127.0.0.1:{port}/to/$APPID$"),
+        format!("http://127.0.0.1:{port}?appid=$APPID$"),
+    ] {
+        let mut body = rule("", "image", "", 0);
+        body["data"] = json!({"url": url, "path": "/hook"});
+        let answer = app
+            .put("/wxcomponent/admin/callback-proxy-rule", &jwt, body)
+            .await;
+        assert_eq!(answer["code"], 1002, "{url}: {answer}");
+        assert!(
+            answer["data"].as_str().unwrap().starts_with("data.url"),
+            "{url}: {answer}"
+        );
+    }
+}
+
+/// The test button sends with the receiver's own sender: the same URL
+/// building, body encoding and headers, for both body formats.
+#[tokio::test]
+async fn the_test_button_sends_as_the_callback_receiver_forwards() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let receiver = Receiver::start(&app).await;
+    let (port, seen) = start_target("success").await;
+    for (msg_id, format) in [(1, "json"), (2, "xml")] {
+        // A new rule each time: the receiver notices a new row at once (an
+        // edit within the second its cache was loaded it would not see yet).
+        let mut body = rule("", "text", "", 0);
+        body["data"] = json!({
+            "url": format!("http://127.0.0.1:{port}"),
+            "path": "/hook/$APPID$",
+            "format": format,
+        });
+        let id = add_only_rule(&app, &jwt, body).await["id"].clone();
+        seen.lock().unwrap().clear();
+        let tested = app
+            .post("/wxcomponent/admin/callback-test", &jwt, json!({"id": id}))
+            .await;
+        assert_eq!(tested["code"], 0, "{tested}");
+        assert_eq!(receiver.push_text("hi", msg_id).await, 200);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "{format}: {seen:?}");
+        let (test, real) = (&seen[0], &seen[1]);
+        assert_eq!(test.path, "/hook/wxtestappid", "{format}");
+        assert_eq!(real.path, format!("/hook/{BIZ_APPID}"), "{format}");
+        assert_eq!(
+            test.appid.as_deref(),
+            Some("wxtestappid"),
+            "{format}: {test:?}"
+        );
+        assert_eq!(real.appid.as_deref(), Some(BIZ_APPID), "{format}: {real:?}");
+        assert_eq!(test.content_type, real.content_type, "{format}");
+        assert_eq!(test.body.is_object(), real.body.is_object(), "{format}");
+        let fields = |seen: &Seen| match &seen.body {
+            Value::String(xml) => common::message::RawFields::parse(xml).expect("XML body"),
+            Value::Object(map) => common::message::RawFields::from(map.clone()),
+            other => panic!("{format}: unexpected body {other}"),
+        };
+        assert_eq!(fields(test).get_str("MsgType").as_deref(), Some("text"));
+        assert_eq!(fields(real).get_str("MsgType").as_deref(), Some("text"));
+        if format == "xml" {
+            assert_eq!(test.content_type.as_deref(), Some("application/xml"));
+        } else {
+            assert_eq!(test.content_type.as_deref(), Some("application/json"));
+        }
+        let answer = app
+            .delete(
+                &format!("/wxcomponent/admin/callback-proxy-rule?id={id}"),
+                &jwt,
+            )
+            .await;
+        assert_eq!(answer["code"], 0, "{answer}");
+    }
 }

@@ -16,37 +16,17 @@ pub mod menu;
 mod routes;
 pub mod wechat;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use common::config::{BusinessSettings, Settings};
-use common::db::{Db, DbError};
+use common::db::Db;
+pub use common::startup::StartError;
+use common::startup::{blocking, listen};
 use common::wechat::WechatClient;
 use inner::InnerClient;
 use secrecy::SecretString;
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The database could not be opened or migrated.
-    #[error(transparent)]
-    Database(#[from] DbError),
-    /// The listen address could not be bound.
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        /// The configured `business.host:business.port`.
-        address: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// Start-up was interrupted.
-    #[error("start-up task failed: {0}")]
-    Task(String),
-    /// An HTTP client could not be built.
-    #[error("cannot build an HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
-}
 
 /// What the handlers share.
 pub struct AppState {
@@ -76,35 +56,27 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let db_settings = settings.database.clone();
         let configured = settings.business.jwt_secret.clone();
-        let (db, jwt_secret) = tokio::task::spawn_blocking(move || {
+        let (db, jwt_secret) = blocking(move || {
             let db = Db::connect(&db_settings)?;
             let secret = login::jwt_secret(&mut *db.get()?, &configured)?;
-            Ok::<_, DbError>((db, secret))
+            Ok((db, secret))
         })
-        .await
-        .map_err(|e| StartError::Task(e.to_string()))??;
+        .await?;
         let timeout = std::time::Duration::from_millis(settings.tokens.wechat_timeout_ms);
         let state = web::Data::new(AppState {
             inner: InnerClient::new(
                 &settings.business.inner_api_url,
                 settings.business.inner_token.clone(),
-            )?,
-            wechat: WechatClient::new(&settings.wechat.api_base_url, timeout)?,
+            )
+            .map_err(StartError::http)?,
+            wechat: WechatClient::new(&settings.wechat.api_base_url, timeout)
+                .map_err(StartError::http)?,
             component_appid: settings.wechat.component_appid.clone(),
             settings: settings.business.clone(),
             db: db.clone(),
             jwt_secret,
         });
-        let address = format!("{}:{}", settings.business.host, settings.business.port);
-        let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
-            address: address.clone(),
-            source,
-        })?;
-        let bind_error = |source| StartError::Bind {
-            address: address.clone(),
-            source,
-        };
-        let local = listener.local_addr().map_err(bind_error)?;
+        let (listener, local) = listen(&settings.business.host, settings.business.port)?;
         let db = web::Data::new(db);
         let server = HttpServer::new(move || {
             App::new()
@@ -115,7 +87,7 @@ impl Application {
         })
         .shutdown_timeout(5)
         .listen(listener)
-        .map_err(bind_error)?
+        .map_err(StartError::bind(local.to_string()))?
         .run();
         Ok(Self {
             address: local,

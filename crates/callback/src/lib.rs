@@ -6,7 +6,6 @@
 
 mod authorization;
 pub mod error;
-mod forward;
 pub mod inbound;
 mod push;
 pub mod records;
@@ -15,41 +14,21 @@ mod resume;
 mod routes;
 pub mod rules;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use common::config::{CallbackSettings, Settings, SettingsError};
 use common::crypto::WxCrypt;
-use common::db::{Db, DbError};
+use common::db::Db;
+// The push handlers send through `crate::forward::Forward`, the sender the
+// admin's test button shares.
+use common::forward;
+pub use common::startup::StartError;
+use common::startup::{blocking, listen};
 use common::tokens::TokenManager;
 use secrecy::ExposeSecret;
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// A setting is missing or unusable.
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    /// The database could not be opened or migrated.
-    #[error(transparent)]
-    Database(#[from] DbError),
-    /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client: {0}")]
-    Http(String),
-    /// The listen address could not be bound.
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        /// The configured `callback.host:callback.port`.
-        address: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// Start-up was interrupted.
-    #[error("start-up task failed: {0}")]
-    Task(String),
-}
 
 /// What every request handler shares.
 pub struct CallbackState {
@@ -89,23 +68,15 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let crypt = crypt_from(&settings)?;
         let db_settings = settings.database.clone();
-        let db = tokio::task::spawn_blocking(move || Db::connect(&db_settings))
-            .await
-            .map_err(|e| StartError::Task(e.to_string()))??;
-        let tokens = TokenManager::from_settings(db.clone(), &settings)
-            .map_err(|e| StartError::Http(e.to_string()))?;
+        let db = blocking(move || Ok(Db::connect(&db_settings)?)).await?;
+        let tokens =
+            TokenManager::from_settings(db.clone(), &settings).map_err(StartError::http)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()
-            .map_err(|e| StartError::Http(e.to_string()))?;
+            .map_err(StartError::http)?;
         let cb = settings.callback.clone();
-        let address = format!("{}:{}", cb.host, cb.port);
-        let bind_error = |source| StartError::Bind {
-            address: address.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&address).map_err(bind_error)?;
-        let local = listener.local_addr().map_err(bind_error)?;
+        let (listener, local) = listen(&cb.host, cb.port)?;
         let state = web::Data::new(CallbackState {
             release_appids: cb.release_test_appids(),
             settings: cb,
@@ -123,7 +94,7 @@ impl Application {
         })
         .shutdown_timeout(5)
         .listen(listener)
-        .map_err(bind_error)?
+        .map_err(StartError::bind(local.to_string()))?
         .run();
         Ok(Self {
             address: local,

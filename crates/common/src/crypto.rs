@@ -29,6 +29,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 use sha1::{Digest as _, Sha1};
 
+use crate::message::cdata;
+
 type Aes256CbcEnc = cbc::Encryptor<Aes256>;
 type Aes256CbcDec = cbc::Decryptor<Aes256>;
 
@@ -330,8 +332,8 @@ impl SealedReply {
     /// The XML body for replies to XML pushes.
     pub fn to_xml(&self) -> String {
         format!(
-            "<xml><Encrypt><![CDATA[{}]]></Encrypt><MsgSignature><![CDATA[{}]]></MsgSignature>\
-             <TimeStamp>{}</TimeStamp><Nonce><![CDATA[{}]]></Nonce></xml>",
+            "<xml><Encrypt>{}</Encrypt><MsgSignature>{}</MsgSignature>\
+             <TimeStamp>{}</TimeStamp><Nonce>{}</Nonce></xml>",
             cdata(&self.encrypt),
             cdata(&self.msg_signature),
             xml_text(&self.timestamp),
@@ -345,11 +347,6 @@ impl SealedReply {
         // rather than panic should that ever change.
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
-}
-
-/// Makes text safe inside a CDATA section: a literal `]]>` is split across two sections.
-fn cdata(text: &str) -> String {
-    text.replace("]]>", "]]]]><![CDATA[>")
 }
 
 /// Escapes text for an XML element body.

@@ -6,6 +6,8 @@ pub mod crypto;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod envelope;
+#[cfg(feature = "forward")]
+pub mod forward;
 #[cfg(feature = "testing")]
 pub mod loopback;
 pub mod message;
@@ -13,6 +15,8 @@ pub mod message;
 pub mod request_log;
 #[cfg(feature = "secrets")]
 pub mod secrets;
+#[cfg(feature = "db")]
+pub mod startup;
 pub mod telemetry;
 #[cfg(feature = "tokens")]
 pub mod tokens;

@@ -1391,3 +1391,12 @@ proptest! {
         prop_assert_eq!(back, Ok(passive(Reply::Text { content: expected })));
     }
 }
+
+#[test]
+fn cdata_is_one_section_that_parses_back_to_the_text_xml_can_carry() {
+    let wrapped = common::message::cdata("a]]>b\u{1}c");
+    assert_eq!(wrapped, "<![CDATA[a]]]]><![CDATA[>bc]]>");
+    let raw =
+        RawFields::parse(&format!("<xml><Content>{wrapped}</Content></xml>")).expect("well-formed");
+    assert_eq!(raw.get_str("Content").as_deref(), Some("a]]>bc"));
+}

@@ -98,7 +98,7 @@ impl PushFields {
         for (name, value) in &self.0 {
             out.push_str(&format!("<{name}>"));
             match value {
-                PushValue::Text(s) => out.push_str(&cdata(s)),
+                PushValue::Text(s) => out.push_str(&common::message::cdata(s)),
                 PushValue::Int(n) => out.push_str(&n.to_string()),
                 PushValue::Float(x) => out.push_str(&x.to_string()),
             }
@@ -132,11 +132,6 @@ impl PushFields {
             PushFormat::Json => self.to_json(),
         }
     }
-}
-
-/// Text as a CDATA section (a literal `]]>` split across two sections).
-fn cdata(text: &str) -> String {
-    format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
 }
 
 /// Body encoding of a push.

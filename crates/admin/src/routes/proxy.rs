@@ -40,8 +40,8 @@ pub async fn set_config(
     let host = state.settings.callback.forward_host.clone();
     let config = state
         .db
-        .run(move |conn| Ok(proxy::save_config(conn, open, body.port, &host)))
-        .await??;
+        .query(move |conn| proxy::save_config(conn, open, body.port, &host))
+        .await?;
     tracing::info!(open = config.open, port = config.port, "proxy rule updated");
     Ok(ok_empty())
 }
@@ -59,10 +59,7 @@ pub async fn add(
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
     let input: RouteInput = params::json(&body)?;
-    state
-        .db
-        .run(move |conn| Ok(proxy::add(conn, &input)))
-        .await??;
+    state.db.query(move |conn| proxy::add(conn, &input)).await?;
     Ok(ok_empty())
 }
 
@@ -75,8 +72,8 @@ pub async fn update(
     let input: RouteInput = params::json(&body)?;
     state
         .db
-        .run(move |conn| Ok(proxy::update(conn, &input)))
-        .await??;
+        .query(move |conn| proxy::update(conn, &input))
+        .await?;
     Ok(ok_empty())
 }
 
@@ -91,9 +88,6 @@ pub async fn delete(
     if id <= 0 {
         return Err(AdminError::invalid("id: a positive route id is required"));
     }
-    state
-        .db
-        .run(move |conn| Ok(proxy::delete(conn, id)))
-        .await??;
+    state.db.query(move |conn| proxy::delete(conn, id)).await?;
     Ok(ok_empty())
 }

@@ -44,10 +44,7 @@ pub async fn add(
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
     let input: RuleInput = params::json(&body).map_err(AdminError::shown_as_refusal)?;
-    state
-        .db
-        .run(move |conn| Ok(rules::add(conn, &input)))
-        .await??;
+    state.db.query(move |conn| rules::add(conn, &input)).await?;
     Ok(ok_empty())
 }
 
@@ -60,8 +57,8 @@ pub async fn update(
     let input: RuleInput = params::json(&body).map_err(AdminError::shown_as_refusal)?;
     state
         .db
-        .run(move |conn| Ok(rules::update(conn, &input)))
-        .await??;
+        .query(move |conn| rules::update(conn, &input))
+        .await?;
     Ok(ok_empty())
 }
 
@@ -73,10 +70,7 @@ pub async fn delete(
 ) -> AdminResult<HttpResponse> {
     let query = Query::parse(req.query_string()).map_err(AdminError::shown_as_refusal)?;
     let id = query.int("id", 0).map_err(AdminError::shown_as_refusal)?;
-    state
-        .db
-        .run(move |conn| Ok(rules::delete(conn, id)))
-        .await??;
+    state.db.query(move |conn| rules::delete(conn, id)).await?;
     Ok(ok_empty())
 }
 

@@ -41,33 +41,29 @@ pub async fn login(
     let passwords = state.passwords.clone();
     let user = state
         .db
-        .run(move |conn| {
+        .query(move |conn| {
             if lockout::failures(conn, &ip, window)? >= max {
-                return Ok(Err(AdminError::LockedOut));
+                return Err(AdminError::LockedOut);
             }
             let found = users::find_by_name(conn, &body.username)?;
             let verdict = passwords.verify(found.as_ref().map(|u| u.password.as_str()), &body.password);
             match (verdict, found) {
-                (Verdict::Match, Some(user)) => Ok(Ok(user)),
+                (Verdict::Match, Some(user)) => Ok(user),
                 (Verdict::LegacyMatch, Some(mut user)) => {
-                    match passwords.hash(&body.password) {
-                        Ok(hash) => {
-                            users::set_password(conn, user.id, &hash)?;
-                            tracing::info!(user = %user.username, "upgraded a wxcomponent md5 password to argon2id");
-                            user.password = hash;
-                            Ok(Ok(user))
-                        }
-                        Err(e) => Ok(Err(e)),
-                    }
+                    let hash = passwords.hash(&body.password)?;
+                    users::set_password(conn, user.id, &hash)?;
+                    tracing::info!(user = %user.username, "upgraded a wxcomponent md5 password to argon2id");
+                    user.password = hash;
+                    Ok(user)
                 }
                 _ => {
                     let count = lockout::record_failure(conn, &ip, window)?;
                     tracing::warn!(ip = %ip, failures = count, "failed console login");
-                    Ok(Err(AdminError::AuthFailed))
+                    Err(AdminError::AuthFailed)
                 }
             }
         })
-        .await??;
+        .await?;
     let jwt = state.jwt.issue(&user, &auth::new_session_id())?;
     Ok(ok(json!({ "jwt": jwt })))
 }
@@ -154,29 +150,25 @@ pub async fn change_password(
     let current = user.user;
     let updated = state
         .db
-        .run(move |conn| {
+        .query(move |conn| {
             // Re-read: the row may have changed since the JWT was checked.
             let Some(stored) = users::find_by_id(conn, current.id)? else {
-                return Ok(Err(AdminError::AuthToken));
+                return Err(AdminError::AuthToken);
             };
-            match passwords.verify(Some(&stored.password), &body.old_password) {
-                Verdict::NoMatch => Ok(Err(AdminError::User("oldPassword: wrong password".into()))),
-                Verdict::Match | Verdict::LegacyMatch => match passwords.hash(&body.password) {
-                    Ok(hash) => {
-                        if let Some(sid) = &keep {
-                            auth::keep_session(conn, stored.id, sid, &hash)?;
-                        }
-                        users::set_password(conn, stored.id, &hash)?;
-                        Ok(Ok(users::User {
-                            password: hash,
-                            ..stored
-                        }))
-                    }
-                    Err(e) => Ok(Err(e)),
-                },
+            if passwords.verify(Some(&stored.password), &body.old_password) == Verdict::NoMatch {
+                return Err(AdminError::User("oldPassword: wrong password".into()));
             }
+            let hash = passwords.hash(&body.password)?;
+            if let Some(sid) = &keep {
+                auth::keep_session(conn, stored.id, sid, &hash)?;
+            }
+            users::set_password(conn, stored.id, &hash)?;
+            Ok(users::User {
+                password: hash,
+                ..stored
+            })
         })
-        .await??;
+        .await?;
     tracing::info!(user = %current.username, "console password changed; other sessions ended");
     let jwt = state.jwt.issue(&updated, &sid)?;
     Ok(ok(json!({ "jwt": jwt })))

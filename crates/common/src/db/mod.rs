@@ -110,6 +110,18 @@ impl Db {
         .map_err(|e| DbError::Task(e.to_string()))?
     }
 
+    /// Like [`Db::run`] for work that answers the caller's own error (a
+    /// service error that a [`DbError`] converts into): one `?` at the call
+    /// site, whether the database or the work itself refused.
+    pub async fn query<F, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.run(move |conn| Ok(f(conn))).await?
+    }
+
     /// Checks that a connection can be borrowed and answers a query; for `/healthz`.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await

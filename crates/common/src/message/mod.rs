@@ -28,3 +28,4 @@ pub use envelope::EncryptedEnvelope;
 pub use error::MessageError;
 pub use format::{Format, RawFields, MAX_XML_DEPTH};
 pub use reply::{Article, PassiveReply, Reply, MAX_NEWS_ARTICLES};
+pub use writer::cdata;

@@ -13,9 +13,7 @@ impl XmlOut {
     /// `<name><![CDATA[value]]></name>`.
     pub(crate) fn text(&mut self, name: &str, value: &str) {
         self.open(name);
-        self.0.push_str("<![CDATA[");
-        push_cdata_body(&mut self.0, value);
-        self.0.push_str("]]>");
+        self.0.push_str(&cdata(value));
         self.close(name);
     }
 
@@ -51,12 +49,14 @@ impl XmlOut {
     }
 }
 
-/// Appends `value` as CDATA content: characters XML 1.0 cannot carry at all (most C0
-/// controls, U+FFFE, U+FFFF) are dropped so the document stays well-formed, then `]]>` is
-/// split across two sections. (Dropping first means no `]]>` can appear afterwards.)
-fn push_cdata_body(out: &mut String, value: &str) {
+/// `value` as a CDATA section, `<![CDATA[...]]>`: the one way text goes into the XML we
+/// write (messages, passive replies, sealed replies, the simulator's pushes). Characters
+/// XML 1.0 cannot carry at all (most C0 controls, U+FFFE, U+FFFF) are dropped so the
+/// document stays well-formed, then `]]>` is split across two sections. (Dropping first
+/// means no `]]>` can appear afterwards.)
+pub fn cdata(value: &str) -> String {
     let clean: String = value.chars().filter(|&c| is_xml_char(c)).collect();
-    out.push_str(&clean.replace("]]>", "]]]]><![CDATA[>"));
+    format!("<![CDATA[{}]]>", clean.replace("]]>", "]]]]><![CDATA[>"))
 }
 
 fn is_xml_char(c: char) -> bool {
