@@ -1,0 +1,12 @@
+//! Every integration test of `admin` in one binary: it links once.
+
+mod authorizers;
+mod devweapp;
+mod housekeeping;
+mod platform;
+mod records;
+mod refresh;
+mod rules;
+mod session;
+mod support;
+mod tokens;

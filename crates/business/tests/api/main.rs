@@ -1,0 +1,8 @@
+//! Every integration test of `business` in one binary: it links once.
+
+mod autoreply;
+mod counter;
+mod login;
+mod oa_validation;
+mod support;
+mod with_admin;

@@ -1,0 +1,543 @@
+//! 消息与事件URL: verification, storage before acknowledgement, retries,
+//! refusals, forward rules and their encrypted replies.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::support::{Options, Stack};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use common::db::schema::{wxcallback_biz, wxcallback_rules};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+const APPID: &str = "wxbizaccount000001";
+
+async fn biz_records(stack: &Stack) -> i64 {
+    stack
+        .db
+        .run(|conn| Ok(wxcallback_biz::table.count().get_result(conn)?))
+        .await
+        .expect("query")
+}
+
+fn text_message(to: &str, from: &str, content: &str, msg_id: u64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>",
+        crate::support::now()
+    )
+}
+
+async fn add_rule(stack: &Stack, msg_type: &str, event: &str, info: Value) {
+    let (msg_type, event, info) = (msg_type.to_string(), event.to_string(), info.to_string());
+    stack
+        .db
+        .run(move |conn| {
+            diesel::insert_into(wxcallback_rules::table)
+                .values((
+                    wxcallback_rules::name.eq("test rule"),
+                    wxcallback_rules::msgtype.eq(&msg_type),
+                    wxcallback_rules::event.eq(&event),
+                    wxcallback_rules::rule_type.eq(1),
+                    wxcallback_rules::open.eq(1),
+                    wxcallback_rules::info.eq(&info),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("insert rule");
+}
+
+/// A business endpoint that records what it gets and answers `reply` after `delay`.
+struct Business {
+    url: String,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+async fn start_business(reply: &'static str, delay: Duration) -> Business {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Arc::clone(&seen);
+    let server = HttpServer::new(move || {
+        let recorder = Arc::clone(&recorder);
+        App::new().default_service(web::to(move |req: HttpRequest, body: String| {
+            let recorder = Arc::clone(&recorder);
+            async move {
+                recorder
+                    .lock()
+                    .expect("lock")
+                    .push((req.uri().to_string(), body));
+                tokio::time::sleep(delay).await;
+                HttpResponse::Ok().body(reply)
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind business");
+    let url = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    Business { url, seen }
+}
+
+#[tokio::test]
+async fn a_message_is_stored_and_answered_success() {
+    let stack = Stack::start().await;
+    stack.authorize(APPID).await;
+    let outcome = stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "text", "content": "你好 🎉"}),
+        )
+        .await;
+    assert_eq!(outcome["push"]["delivered"], true, "{outcome}");
+    assert_eq!(outcome["push"]["body"], "success");
+    assert_eq!(biz_records(&stack).await, 1);
+    let (appid, msg_type, body): (String, String, String) = stack
+        .db
+        .run(|conn| {
+            Ok(wxcallback_biz::table
+                .select((
+                    wxcallback_biz::appid,
+                    wxcallback_biz::msgtype,
+                    wxcallback_biz::postbody,
+                ))
+                .first(conn)?)
+        })
+        .await
+        .expect("record");
+    assert_eq!((appid.as_str(), msg_type.as_str()), (APPID, "text"));
+    assert!(
+        body.contains("你好 🎉"),
+        "decrypted body stored intact: {body}"
+    );
+}
+
+#[tokio::test]
+async fn url_verification_echoes_plain_and_decrypts_encrypted_echostr() {
+    let stack = Stack::start().await;
+    let ts = crate::support::now().to_string();
+    let signature = stack.crypt.url_signature(&ts, "123");
+    let url = format!(
+        "{}/wxcallback/biz/{APPID}?signature={signature}&timestamp={ts}&nonce=123&echostr=hello123",
+        stack.callback_url
+    );
+    let answer = stack.client.get(url).send().await.expect("get");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.expect("body"), "hello123");
+
+    let encrypted = stack.crypt.encrypt("challenge-456");
+    let msg_signature = stack.crypt.msg_signature(&ts, "9", &encrypted);
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/wxcallback/component", stack.callback_url),
+        &[
+            ("msg_signature", msg_signature.as_str()),
+            ("timestamp", ts.as_str()),
+            ("nonce", "9"),
+            ("echostr", encrypted.as_str()),
+        ],
+    )
+    .expect("url");
+    let answer = stack.client.get(url).send().await.expect("get");
+    assert_eq!(answer.text().await.expect("body"), "challenge-456");
+
+    let bad = format!(
+        "{}/wxcallback/component?signature=0000&timestamp={ts}&nonce=123&echostr=x",
+        stack.callback_url
+    );
+    assert_eq!(
+        stack.client.get(bad).send().await.expect("get").status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_refused_with_401_and_nothing_is_stored() {
+    let stack = Stack::start().await;
+    let (query, body) = stack.seal_push(&text_message("gh_1", "user1", "hi", 1), "gh_1");
+    let forged = query.replace("msg_signature=", "msg_signature=0");
+    let (status, answer) = stack
+        .post(&format!("/wxcallback/biz/{APPID}{forged}"), body.clone())
+        .await;
+    assert_eq!(status, 401);
+    let answer: Value = serde_json::from_str(&answer).expect("JSON error");
+    assert_eq!(answer["code"], 1000);
+    let no_params = stack.post(&format!("/wxcallback/biz/{APPID}"), body).await;
+    assert_eq!(no_params.0, 401);
+    assert_eq!(biz_records(&stack).await, 0);
+}
+
+#[tokio::test]
+async fn undecryptable_or_malformed_pushes_are_400_with_a_clear_message() {
+    let stack = Stack::start().await;
+    let ts = crate::support::now().to_string();
+    let post_encrypt = |encrypt: String| {
+        let sig = stack.crypt.msg_signature(&ts, "1", &encrypt);
+        let query = format!("?timestamp={ts}&nonce=1&encrypt_type=aes&msg_signature={sig}");
+        let body = format!(
+            "<xml><ToUserName>gh</ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+        );
+        (query, body)
+    };
+    let other_platform = common::crypto::WxCrypt::new(
+        &stack.sim_settings.token,
+        &stack.sim_settings.encoding_aes_key,
+        "wxsomeoneelse",
+    )
+    .expect("crypt");
+    let cases = [
+        ("not base64 !!!".to_string(), "decrypt"),
+        (
+            other_platform.encrypt(&text_message("gh", "u", "x", 2)),
+            "receive",
+        ),
+        (
+            stack
+                .crypt
+                .encrypt("<xml><ToUserName>gh</ToUserName></xml>"),
+            "MsgType",
+        ),
+        (stack.crypt.encrypt("<xml><unclosed>"), "malformed"),
+    ];
+    for (encrypt, expected) in cases {
+        let (query, body) = post_encrypt(encrypt);
+        let (status, answer) = stack
+            .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
+            .await;
+        assert_eq!(status, 400, "{answer}");
+        let answer: Value = serde_json::from_str(&answer).expect("JSON error");
+        assert_eq!(answer["code"], 1001);
+        let message = answer["errorMsg"].as_str().expect("message");
+        assert!(
+            message.to_lowercase().contains(&expected.to_lowercase()),
+            "{message:?} should mention {expected:?}"
+        );
+    }
+    let (status, _) = stack
+        .post(
+            &format!("/wxcallback/biz/{APPID}?timestamp={ts}&nonce=1"),
+            "plain text",
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(biz_records(&stack).await, 0);
+}
+
+#[tokio::test]
+async fn a_stale_timestamp_is_refused() {
+    let stack = Stack::start().await;
+    let ts = (crate::support::now() - 3600).to_string();
+    let encrypt = stack.crypt.encrypt(&text_message("gh", "u", "late", 3));
+    let sig = stack.crypt.msg_signature(&ts, "1", &encrypt);
+    let query = format!("?timestamp={ts}&nonce=1&encrypt_type=aes&msg_signature={sig}");
+    let body = format!("<xml><ToUserName>gh</ToUserName><Encrypt>{encrypt}</Encrypt></xml>");
+    let (status, _) = stack
+        .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(biz_records(&stack).await, 0);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let stack = Stack::start_with(Options {
+        max_body_bytes: Some(4096),
+        ..Default::default()
+    })
+    .await;
+    let (query, body) = stack.seal_push(&text_message("gh", "u", &"长".repeat(3000), 4), "gh");
+    let (status, answer) = stack
+        .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
+        .await;
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(biz_records(&stack).await, 0);
+}
+
+#[tokio::test]
+async fn retries_are_stored_once_and_get_the_first_answer() {
+    let stack = Stack::start().await;
+    let (query, body) = stack.seal_push(&text_message("gh", "user9", "again", 77), "gh");
+    let path = format!("/wxcallback/biz/{APPID}{query}");
+    let first = stack.post(&path, body.clone()).await;
+    let retries = futures::future::join_all((0..3).map(|_| stack.post(&path, body.clone()))).await;
+    assert_eq!(first, (200, "success".to_string()));
+    for retry in retries {
+        assert_eq!(retry, first);
+    }
+    assert_eq!(biz_records(&stack).await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_of_one_push_are_stored_once() {
+    let stack = Stack::start().await;
+    let (query, body) = stack.seal_push(&text_message("gh", "user8", "race", 78), "gh");
+    let path = format!("/wxcallback/biz/{APPID}{query}");
+    let answers = futures::future::join_all((0..4).map(|_| stack.post(&path, body.clone()))).await;
+    for answer in answers {
+        assert_eq!(answer, (200, "success".to_string()));
+    }
+    assert_eq!(biz_records(&stack).await, 1);
+}
+
+#[tokio::test]
+async fn a_forward_rule_sends_the_message_and_its_reply_comes_back_encrypted() {
+    let stack = Stack::start().await;
+    stack.authorize(APPID).await;
+    let business = start_business(
+        "<xml><ToUserName><![CDATA[user]]></ToUserName><FromUserName><![CDATA[gh]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[回复: ok]]></Content></xml>",
+        Duration::ZERO,
+    )
+    .await;
+    add_rule(
+        &stack,
+        "text",
+        "",
+        json!({"url": business.url, "path": "/api/wx/message/$APPID$"}),
+    )
+    .await;
+    let outcome = stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "text", "content": "ping"}),
+        )
+        .await;
+    let reply = &outcome["push"]["reply"];
+    assert_eq!(reply["kind"], "encrypted", "{outcome}");
+    assert_eq!(reply["signature_valid"], true, "{outcome}");
+    assert!(reply.to_string().contains("回复: ok"), "{reply}");
+    let seen = business.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, format!("/api/wx/message/{APPID}"));
+    let forwarded: Value = serde_json::from_str(&seen[0].1).expect("forwarded as JSON");
+    assert_eq!(forwarded["Content"], "ping");
+    assert_eq!(forwarded["MsgType"], "text");
+}
+
+#[tokio::test]
+async fn a_rule_added_later_applies_to_the_next_push() {
+    let stack = Stack::start().await;
+    stack.authorize(APPID).await;
+    let business = start_business("success", Duration::ZERO).await;
+    stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "text", "content": "before"}),
+        )
+        .await;
+    add_rule(
+        &stack,
+        "text",
+        "",
+        json!({"url": business.url, "path": "/hook", "format": "xml"}),
+    )
+    .await;
+    stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "text", "content": "after"}),
+        )
+        .await;
+    let seen = business.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 1, "only the push after the rule was forwarded");
+    assert!(
+        seen[0].1.starts_with("<xml>") && seen[0].1.contains("after"),
+        "{}",
+        seen[0].1
+    );
+}
+
+#[tokio::test]
+async fn a_failing_or_slow_target_still_gets_the_push_stored_and_success() {
+    let stack = Stack::start_with(Options {
+        forward_timeout_ms: 300,
+        ..Default::default()
+    })
+    .await;
+    stack.authorize(APPID).await;
+    let slow = start_business("<xml><MsgType>text</MsgType></xml>", Duration::from_secs(2)).await;
+    add_rule(
+        &stack,
+        "text",
+        "",
+        json!({"url": slow.url, "path": "/slow"}),
+    )
+    .await;
+    add_rule(
+        &stack,
+        "image",
+        "",
+        json!({"port": 1, "path": "/nothing-listens"}),
+    )
+    .await;
+    let text = stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "text", "content": "t"}),
+        )
+        .await;
+    assert_eq!(text["push"]["body"], "success", "{text}");
+    let image = stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "image"}),
+        )
+        .await;
+    assert_eq!(image["push"]["body"], "success", "{image}");
+    assert_eq!(biz_records(&stack).await, 2);
+}
+
+#[tokio::test]
+async fn the_full_network_release_check_passes() {
+    let stack = Stack::start().await;
+    stack.push_ticket().await;
+    let report = stack.sim_post("/__sim/release-check", json!({})).await;
+    assert_eq!(report["passed"], true, "{report:#}");
+    for step in report["steps"].as_array().expect("steps") {
+        assert_eq!(step["passed"], true, "{step:#}");
+    }
+}
+
+#[tokio::test]
+async fn release_answers_are_only_for_the_test_accounts() {
+    let stack = Stack::start().await;
+    stack.authorize(APPID).await;
+    let outcome = stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "event", "event": "LOCATION"}),
+        )
+        .await;
+    assert_eq!(outcome["push"]["body"], "success", "{outcome}");
+}
+
+#[tokio::test]
+async fn cloud_run_pushes_are_refused_unless_enabled() {
+    let stack = Stack::start().await;
+    let body = json!({"ToUserName": "gh", "FromUserName": "u", "CreateTime": crate::support::now(), "MsgType": "text", "Content": "cr", "MsgId": 5});
+    let refused = stack
+        .client
+        .post(format!("{}/wxcallback/biz/{APPID}", stack.callback_url))
+        .header("x-wx-source", "wechat")
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 401);
+    assert_eq!(biz_records(&stack).await, 0);
+
+    let cloudrun = Stack::start_with(Options {
+        cloudrun_mode: true,
+        ..Default::default()
+    })
+    .await;
+    let accepted = cloudrun
+        .client
+        .post(format!("{}/wxcallback/biz/{APPID}", cloudrun.callback_url))
+        .header("x-wx-source", "wechat")
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(accepted.text().await.expect("body"), "success");
+    assert_eq!(biz_records(&cloudrun).await, 1);
+    let probe = cloudrun
+        .client
+        .post(format!("{}/wxcallback/component", cloudrun.callback_url))
+        .header("x-wx-source", "wechat")
+        .json(&json!({"action": "CheckContainerPath"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(probe.text().await.expect("body"), "success");
+}
+
+#[tokio::test]
+async fn storage_failure_answers_5xx_so_wechat_retries() {
+    let stack = Stack::start().await;
+    stack
+        .db
+        .run(|conn| {
+            diesel::sql_query("DROP TABLE wxcallback_biz").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("drop table");
+    let (query, body) = stack.seal_push(&text_message("gh", "u", "lost?", 99), "gh");
+    let (status, answer) = stack
+        .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
+        .await;
+    assert_eq!(status, 503, "{answer}");
+    assert_ne!(answer, "success");
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let stack = Stack::start().await;
+    let answer = stack
+        .client
+        .get(format!("{}/healthz", stack.callback_url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn plain_mode_pushes_are_verified_with_signature() {
+    let stack = Stack::start().await;
+    stack.authorize(APPID).await;
+    let outcome = stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "text", "content": "plain", "encrypted": false}),
+        )
+        .await;
+    assert_eq!(outcome["push"]["body"], "success", "{outcome}");
+    let ts = crate::support::now().to_string();
+    let (status, _) = stack
+        .post(
+            &format!("/wxcallback/biz/{APPID}?signature=bad&timestamp={ts}&nonce=1"),
+            text_message("gh", "u", "forged", 11),
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(biz_records(&stack).await, 1);
+}
+
+#[tokio::test]
+async fn json_pushes_get_json_replies() {
+    let stack = Stack::start_with(Options {
+        push_format: "json",
+        ..Default::default()
+    })
+    .await;
+    stack.authorize(APPID).await;
+    let business = start_business(
+        r#"{"ToUserName":"u","FromUserName":"gh","CreateTime":1,"MsgType":"text","Content":"json ok"}"#,
+        Duration::ZERO,
+    )
+    .await;
+    add_rule(
+        &stack,
+        "text",
+        "",
+        json!({"url": business.url, "path": "/j"}),
+    )
+    .await;
+    let outcome = stack
+        .sim_post(
+            "/__sim/message",
+            json!({"appid": APPID, "msg_type": "text", "content": "hi"}),
+        )
+        .await;
+    let reply = &outcome["push"]["reply"];
+    assert_eq!(reply["kind"], "encrypted", "{outcome}");
+    assert_eq!(reply["signature_valid"], true, "{outcome}");
+    assert!(reply.to_string().contains("json ok"), "{reply}");
+    assert!(
+        outcome["push"]["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with('{')),
+        "the envelope is JSON too: {outcome}"
+    );
+}

@@ -1,0 +1,14 @@
+//! Every integration test of `common` in one binary: it links once.
+//! `db` and `loopback` need the `testing` feature, `wechat` the `client`
+//! feature; the workspace's test run turns both on.
+
+mod config;
+mod crypto;
+#[cfg(feature = "testing")]
+mod db;
+mod envelope;
+#[cfg(feature = "testing")]
+mod loopback;
+mod message;
+#[cfg(feature = "client")]
+mod wechat;

@@ -1,0 +1,11 @@
+//! Every integration test of `wxsim` in one binary: it links once.
+
+mod account_api;
+mod cli;
+mod component_api;
+mod media_api;
+mod pushes;
+mod release_check;
+mod support_account;
+mod support_component;
+mod wxa_api;
