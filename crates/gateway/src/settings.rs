@@ -18,11 +18,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use common::client_ip::Cidr;
 use config::{Config, Environment, File, FileFormat};
 use secrecy::SecretString;
 use serde::Deserialize;
-
-use crate::net::Cidr;
 
 /// Prefix of the gateway's environment variables.
 pub const ENV_PREFIX: &str = "WXC__GATEWAY";
@@ -410,15 +409,7 @@ impl Settings {
 
     /// The trusted proxies as parsed CIDRs.
     pub fn trusted_proxy_cidrs(&self) -> Result<Vec<Cidr>, SettingsError> {
-        self.trusted_proxies
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse()
-                    .map_err(|e| invalid("trusted_proxies", format!("{s}: {e}")))
-            })
-            .collect()
+        Cidr::parse_list(&self.trusted_proxies).map_err(|e| invalid("trusted_proxies", e))
     }
 
     fn validate(&self) -> Result<(), SettingsError> {

@@ -370,6 +370,32 @@ fn request_id_and_forwarded_headers_reach_the_upstream() {
 }
 
 #[test]
+fn every_forwarded_for_line_counts_as_the_admin_counts_it() {
+    // The client wrote the first line, the trusted proxy in front added the
+    // second. Read as one list from the right (common::client_ip, the
+    // admin's rule too) the client is 1.2.3.4, not the 6.6.6.6 it claims.
+    let business = TestUpstream::start("business");
+    let gw = spawn(settings(
+        &[("business", vec![business.addr])],
+        &[("TRUSTED_PROXIES", "127.0.0.0/8")],
+    ));
+    let r = request(
+        gw.public_addr,
+        "GET",
+        "/api",
+        &[
+            ("X-Forwarded-For", "6.6.6.6"),
+            ("X-Forwarded-For", "1.2.3.4"),
+        ],
+        b"",
+    )
+    .unwrap();
+    let seen = &r.json()["headers"];
+    assert_eq!(seen["x-real-ip"], "1.2.3.4");
+    assert_eq!(seen["x-forwarded-for"], "6.6.6.6, 1.2.3.4, 127.0.0.1");
+}
+
+#[test]
 fn metrics_count_requests_by_route_and_status() {
     let business = TestUpstream::start("business");
     let gw = spawn(settings(&[("business", vec![business.addr])], &[]));
