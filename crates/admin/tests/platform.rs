@@ -502,6 +502,51 @@ async fn proxy_routes_are_edited_and_served_to_the_gateway_with_an_etag() {
 }
 
 #[tokio::test]
+async fn an_https_upstream_is_refused_at_save_time_with_the_reason_not_skipped_by_the_gateway() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let answer = app
+        .put(
+            "/wxcomponent/admin/proxy-route",
+            &jwt,
+            json!({"prefix": "/pay/", "upstream": "https://pay.example.com"}),
+        )
+        .await;
+    // 1002: the console prints `data`, which says why.
+    assert_eq!(answer["code"], 1002, "{answer}");
+    let reason = answer["data"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("upstream") && reason.contains("https") && reason.contains("TLS"),
+        "{answer}"
+    );
+
+    let answer = app
+        .put(
+            "/wxcomponent/admin/proxy-route",
+            &jwt,
+            json!({"prefix": "/pay/", "upstream": "http://pay.example.com"}),
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let listed = app.get("/wxcomponent/admin/proxy-routes", &jwt).await;
+    let id = listed["data"]["routes"][0]["id"].clone();
+    let answer = app
+        .post(
+            "/wxcomponent/admin/proxy-route",
+            &jwt,
+            json!({"id": id, "prefix": "/pay/", "upstream": "https://pay.example.com"}),
+        )
+        .await;
+    assert_eq!(answer["code"], 1002, "{answer}");
+
+    let (_, _, document) = inner_routes(&app, None).await;
+    assert_eq!(
+        document["data"]["routes"],
+        json!([{"prefix": "/pay/", "upstream": "http://pay.example.com", "stripPrefix": false}])
+    );
+}
+
+#[tokio::test]
 async fn malformed_proxy_routes_are_1001_naming_the_field() {
     let app = TestApp::spawn().await;
     let jwt = app.login().await;

@@ -12,6 +12,7 @@ pub mod loopback;
 pub mod message;
 #[cfg(feature = "web")]
 pub mod request_log;
+pub mod routing;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 pub mod telemetry;

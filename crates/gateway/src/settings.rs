@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use common::client_ip::Cidr;
+use common::routing::parse_host_port;
 use config::{Config, Environment, File, FileFormat};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -541,23 +542,6 @@ pub fn parse_address_list(value: &str) -> Result<Vec<(String, u16)>, String> {
         .filter(|s| !s.is_empty())
         .map(parse_host_port)
         .collect()
-}
-
-/// Parses one `host:port` (IPv6 as `[::1]:8080`).
-pub fn parse_host_port(value: &str) -> Result<(String, u16), String> {
-    let (host, port) = value
-        .rsplit_once(':')
-        .ok_or_else(|| format!("`{value}` is not host:port"))?;
-    let port: u16 = port
-        .parse()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| format!("`{value}`: port must be 1-65535"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/') {
-        return Err(format!("`{value}`: bad host"));
-    }
-    Ok((host.to_string(), port))
 }
 
 /// Resolves `WXC__GATEWAY__..._FILE` variables into their plain names.
