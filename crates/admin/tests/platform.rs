@@ -505,13 +505,9 @@ async fn proxy_routes_are_edited_and_served_to_the_gateway_with_an_etag() {
 async fn an_https_upstream_is_refused_at_save_time_with_the_reason_not_skipped_by_the_gateway() {
     let app = TestApp::spawn().await;
     let jwt = app.login().await;
-    let answer = app
-        .put(
-            "/wxcomponent/admin/proxy-route",
-            &jwt,
-            json!({"prefix": "/pay/", "upstream": "https://pay.example.com"}),
-        )
-        .await;
+    let path = "/wxcomponent/admin/proxy-route";
+    let route = |upstream: &str| json!({"prefix": "/pay/", "upstream": upstream});
+    let answer = app.put(path, &jwt, route("https://pay.example.com")).await;
     // 1002: the console prints `data`, which says why.
     assert_eq!(answer["code"], 1002, "{answer}");
     let reason = answer["data"].as_str().unwrap_or_default();
@@ -520,30 +516,17 @@ async fn an_https_upstream_is_refused_at_save_time_with_the_reason_not_skipped_b
         "{answer}"
     );
 
-    let answer = app
-        .put(
-            "/wxcomponent/admin/proxy-route",
-            &jwt,
-            json!({"prefix": "/pay/", "upstream": "http://pay.example.com"}),
-        )
-        .await;
-    assert_eq!(answer["code"], 0, "{answer}");
+    let http = route("http://pay.example.com");
+    assert_eq!(app.put(path, &jwt, http.clone()).await["code"], 0);
     let listed = app.get("/wxcomponent/admin/proxy-routes", &jwt).await;
-    let id = listed["data"]["routes"][0]["id"].clone();
-    let answer = app
-        .post(
-            "/wxcomponent/admin/proxy-route",
-            &jwt,
-            json!({"id": id, "prefix": "/pay/", "upstream": "https://pay.example.com"}),
-        )
-        .await;
-    assert_eq!(answer["code"], 1002, "{answer}");
+    let mut update = route("https://pay.example.com");
+    update["id"] = listed["data"]["routes"][0]["id"].clone();
+    assert_eq!(app.post(path, &jwt, update).await["code"], 1002);
 
     let (_, _, document) = inner_routes(&app, None).await;
-    assert_eq!(
-        document["data"]["routes"],
-        json!([{"prefix": "/pay/", "upstream": "http://pay.example.com", "stripPrefix": false}])
-    );
+    let mut published = http;
+    published["stripPrefix"] = json!(false);
+    assert_eq!(document["data"]["routes"], json!([published]));
 }
 
 #[tokio::test]
