@@ -1,7 +1,10 @@
 //! Managed mini programs (代开发小程序): wxcomponent's "代开发小程序管理"
 //! routes, each a WeChat `/wxa/*` call with the mini program's authorizer
 //! token (templates with the platform's token). WeChat's snake_case fields
-//! are translated to the console's camelCase both ways, field by field.
+//! are translated to the console's camelCase both ways: one `rename_all` per
+//! struct says which side is read and which written; the few names spelt
+//! otherwise (`auditid`, `ScreenShot`, the QR codes the admin adds itself)
+//! are renamed on their field.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -22,29 +25,22 @@ fn decode<T: for<'de> Deserialize<'de>>(path: &str, value: Value) -> Result<T, A
 
 /// `release_info` of `getversioninfo`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
 pub struct ReleaseInfo {
     /// Unix seconds.
-    #[serde(
-        default,
-        rename(serialize = "releaseTime", deserialize = "release_time")
-    )]
+    #[serde(default)]
     pub release_time: i64,
     /// Version string.
-    #[serde(
-        default,
-        rename(serialize = "releaseVersion", deserialize = "release_version")
-    )]
+    #[serde(default)]
     pub release_version: String,
     /// Description.
-    #[serde(
-        default,
-        rename(serialize = "releaseDesc", deserialize = "release_desc")
-    )]
+    #[serde(default)]
     pub release_desc: String,
-    /// Base64 QR code, when fetched.
+    /// Base64 QR code, when fetched (added by the admin, so read back in
+    /// the console's spelling).
     #[serde(
         default,
-        rename(serialize = "releaseQrCode", deserialize = "releaseQrCode"),
+        rename(deserialize = "releaseQrCode"),
         skip_serializing_if = "String::is_empty"
     )]
     pub release_qr_code: String,
@@ -52,20 +48,22 @@ pub struct ReleaseInfo {
 
 /// `exp_info` of `getversioninfo`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
 pub struct ExpInfo {
     /// Unix seconds.
-    #[serde(default, rename(serialize = "expTime", deserialize = "exp_time"))]
+    #[serde(default)]
     pub exp_time: i64,
     /// Version string.
-    #[serde(default, rename(serialize = "expVersion", deserialize = "exp_version"))]
+    #[serde(default)]
     pub exp_version: String,
     /// Description.
-    #[serde(default, rename(serialize = "expDesc", deserialize = "exp_desc"))]
+    #[serde(default)]
     pub exp_desc: String,
-    /// Base64 QR code, when fetched.
+    /// Base64 QR code, when fetched (added by the admin, so read back in
+    /// the console's spelling).
     #[serde(
         default,
-        rename(serialize = "expQrCode", deserialize = "expQrCode"),
+        rename(deserialize = "expQrCode"),
         skip_serializing_if = "String::is_empty"
     )]
     pub exp_qr_code: String,
@@ -73,28 +71,22 @@ pub struct ExpInfo {
 
 /// `getversioninfo`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
 pub struct VersionInfo {
     /// The online version, if any.
-    #[serde(
-        default,
-        rename(serialize = "releaseInfo", deserialize = "release_info"),
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_info: Option<ReleaseInfo>,
     /// The experience version, if any.
-    #[serde(
-        default,
-        rename(serialize = "expInfo", deserialize = "exp_info"),
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp_info: Option<ExpInfo>,
 }
 
 /// `get_latest_auditstatus`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
 pub struct AuditStatus {
     /// Audit id.
-    #[serde(default, rename(serialize = "auditId", deserialize = "auditid"))]
+    #[serde(default, rename(deserialize = "auditid"))]
     pub audit_id: i64,
     /// 0 approved, 1 rejected, 2 pending, 3 withdrawn, 4 delayed.
     #[serde(default)]
@@ -103,22 +95,16 @@ pub struct AuditStatus {
     #[serde(default)]
     pub reason: String,
     /// Rejection screenshots (media ids).
-    #[serde(default, rename(serialize = "screenShot", deserialize = "ScreenShot"))]
+    #[serde(default, rename(deserialize = "ScreenShot"))]
     pub screen_shot: String,
     /// Version string.
-    #[serde(
-        default,
-        rename(serialize = "userVersion", deserialize = "user_version")
-    )]
+    #[serde(default)]
     pub user_version: String,
     /// Description.
-    #[serde(default, rename(serialize = "userDesc", deserialize = "user_desc"))]
+    #[serde(default)]
     pub user_desc: String,
     /// Unix seconds.
-    #[serde(
-        default,
-        rename(serialize = "submitAuditTime", deserialize = "submit_audit_time")
-    )]
+    #[serde(default)]
     pub submit_audit_time: i64,
 }
 
@@ -255,35 +241,25 @@ pub async fn release_qr_code(state: &AppState, appid: &str) -> Result<String, Ad
 
 /// A category of `gettemplatelist` / `get_category`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
 pub struct Category {
     /// First-level name.
-    #[serde(default, rename(serialize = "firstClass", deserialize = "first_class"))]
+    #[serde(default)]
     pub first_class: String,
     /// Second-level name.
-    #[serde(
-        default,
-        rename(serialize = "secondClass", deserialize = "second_class")
-    )]
+    #[serde(default)]
     pub second_class: String,
     /// Third-level name.
-    #[serde(
-        default,
-        rename(serialize = "thirdClass", deserialize = "third_class"),
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub third_class: String,
     /// First-level id.
-    #[serde(default, rename(serialize = "firstId", deserialize = "first_id"))]
+    #[serde(default)]
     pub first_id: i64,
     /// Second-level id.
-    #[serde(default, rename(serialize = "secondId", deserialize = "second_id"))]
+    #[serde(default)]
     pub second_id: i64,
     /// Third-level id.
-    #[serde(
-        default,
-        rename(serialize = "thirdId", deserialize = "third_id"),
-        skip_serializing_if = "is_zero"
-    )]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub third_id: i64,
 }
 
@@ -293,57 +269,37 @@ fn is_zero(v: &i64) -> bool {
 
 /// One code template.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
 pub struct Template {
     /// Unix seconds.
-    #[serde(default, rename(serialize = "createTime", deserialize = "create_time"))]
+    #[serde(default)]
     pub create_time: i64,
     /// Version string.
-    #[serde(
-        default,
-        rename(serialize = "userVersion", deserialize = "user_version")
-    )]
+    #[serde(default)]
     pub user_version: String,
     /// Description.
-    #[serde(default, rename(serialize = "userDesc", deserialize = "user_desc"))]
+    #[serde(default)]
     pub user_desc: String,
     /// Template id.
-    #[serde(default, rename(serialize = "templateId", deserialize = "template_id"))]
+    #[serde(default)]
     pub template_id: i64,
     /// 0 ordinary, 1 standard.
-    #[serde(
-        default,
-        rename(serialize = "templateType", deserialize = "template_type")
-    )]
+    #[serde(default)]
     pub template_type: i64,
     /// Appid of the developing mini program.
-    #[serde(
-        default,
-        rename(
-            serialize = "sourceMiniprogramAppid",
-            deserialize = "source_miniprogram_appid"
-        )
-    )]
+    #[serde(default)]
     pub source_miniprogram_appid: String,
     /// Name of the developing mini program.
-    #[serde(
-        default,
-        rename(serialize = "sourceMiniprogram", deserialize = "source_miniprogram")
-    )]
+    #[serde(default)]
     pub source_miniprogram: String,
     /// Categories of a standard template.
-    #[serde(
-        default,
-        rename(serialize = "categoryList", deserialize = "category_list")
-    )]
+    #[serde(default)]
     pub category_list: Vec<Category>,
     /// Scene label of a standard template.
-    #[serde(default, rename(serialize = "auditScene", deserialize = "audit_scene"))]
+    #[serde(default)]
     pub audit_scene: i64,
     /// Audit status of a standard template.
-    #[serde(
-        default,
-        rename(serialize = "auditStatus", deserialize = "audit_status")
-    )]
+    #[serde(default)]
     pub audit_status: i64,
     /// Rejection reason of a standard template.
     #[serde(default)]
@@ -379,6 +335,7 @@ pub async fn templates(state: &AppState, template_type: Option<i64>) -> Result<V
 
 /// One item of an audit submission.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "snake_case", deserialize = "camelCase"))]
 pub struct AuditItem {
     /// Page path.
     #[serde(default)]
@@ -387,25 +344,22 @@ pub struct AuditItem {
     #[serde(default)]
     pub tag: String,
     /// First-level category.
-    #[serde(default, rename(deserialize = "firstClass", serialize = "first_class"))]
+    #[serde(default)]
     pub first_class: String,
     /// Second-level category.
-    #[serde(
-        default,
-        rename(deserialize = "secondClass", serialize = "second_class")
-    )]
+    #[serde(default)]
     pub second_class: String,
     /// Third-level category.
-    #[serde(default, rename(deserialize = "thirdClass", serialize = "third_class"))]
+    #[serde(default)]
     pub third_class: String,
     /// First-level id.
-    #[serde(default, rename(deserialize = "firstId", serialize = "first_id"))]
+    #[serde(default)]
     pub first_id: i64,
     /// Second-level id.
-    #[serde(default, rename(deserialize = "secondId", serialize = "second_id"))]
+    #[serde(default)]
     pub second_id: i64,
     /// Third-level id.
-    #[serde(default, rename(deserialize = "thirdId", serialize = "third_id"))]
+    #[serde(default)]
     pub third_id: i64,
     /// Page title.
     #[serde(default)]
@@ -414,76 +368,58 @@ pub struct AuditItem {
 
 /// Preview media of an audit submission.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "snake_case", deserialize = "camelCase"))]
 pub struct PreviewInfo {
     /// Video media ids.
-    #[serde(
-        default,
-        rename(deserialize = "videoIdList", serialize = "video_id_list")
-    )]
+    #[serde(default)]
     pub video_id_list: Vec<String>,
     /// Picture media ids.
-    #[serde(default, rename(deserialize = "picIdList", serialize = "pic_id_list"))]
+    #[serde(default)]
     pub pic_id_list: Vec<String>,
 }
 
 /// User-generated-content declaration of an audit submission.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "snake_case", deserialize = "camelCase"))]
 pub struct UgcDeclare {
     /// Scenes.
     #[serde(default)]
     pub scene: Vec<i64>,
     /// Other scenes.
-    #[serde(
-        default,
-        rename(deserialize = "otherSceneDesc", serialize = "other_scene_desc")
-    )]
+    #[serde(default)]
     pub other_scene_desc: String,
     /// Moderation methods.
     #[serde(default)]
     pub method: Vec<i64>,
     /// Has a moderation team.
-    #[serde(
-        default,
-        rename(deserialize = "hasAuditTeam", serialize = "has_audit_team")
-    )]
+    #[serde(default)]
     pub has_audit_team: i64,
     /// Moderation description.
-    #[serde(default, rename(deserialize = "auditDesc", serialize = "audit_desc"))]
+    #[serde(default)]
     pub audit_desc: String,
 }
 
 /// `POST /admin/submit-audit` body (console camelCase in, WeChat snake_case out).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "snake_case", deserialize = "camelCase"))]
 pub struct SubmitAudit {
     /// Pages to review.
-    #[serde(default, rename(deserialize = "itemList", serialize = "item_list"))]
+    #[serde(default)]
     pub item_list: Vec<AuditItem>,
     /// Preview media.
-    #[serde(
-        default,
-        rename(deserialize = "previewInfo", serialize = "preview_info")
-    )]
+    #[serde(default)]
     pub preview_info: PreviewInfo,
     /// Version description.
-    #[serde(
-        default,
-        rename(deserialize = "versionDesc", serialize = "version_desc")
-    )]
+    #[serde(default)]
     pub version_desc: String,
     /// Feedback text.
-    #[serde(
-        default,
-        rename(deserialize = "feedbackInfo", serialize = "feedback_info")
-    )]
+    #[serde(default)]
     pub feedback_info: String,
     /// Feedback media ids.
-    #[serde(
-        default,
-        rename(deserialize = "feedbackStuff", serialize = "feedback_stuff")
-    )]
+    #[serde(default)]
     pub feedback_stuff: String,
     /// UGC declaration.
-    #[serde(default, rename(deserialize = "ugcDeclare", serialize = "ugc_declare"))]
+    #[serde(default)]
     pub ugc_declare: UgcDeclare,
 }
 

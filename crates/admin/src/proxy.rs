@@ -7,18 +7,21 @@
 //!   is a service name the gateway knows (`business`, `business:8083`) or a
 //!   URL (`http://10.0.0.5:8080`).
 //!
-//! The gateway polls `GET /inner/routes` with `If-None-Match`; the answer's
-//! `ETag` is a hash of the routing document, so an unchanged set costs a 304.
+//! The gateway polls `GET /inner/routes` with `If-None-Match`; the answer is
+//! [`common::routing::RoutingDocument`], the type the gateway reads, and its
+//! `ETag` a hash of it, so an unchanged set costs a 304. An upstream is
+//! checked by the rule the gateway reads it with, so a saved route is one
+//! the gateway can use.
 
 use chrono::NaiveDateTime;
 use common::db::schema::proxy_routes;
 use common::db::{DbConnection, DbError};
+use common::routing::{ProxyRoute, RoutingDocument, UpstreamAddress, UpstreamError};
 use common::secrets;
 use common::tokens::store;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
-use sha1::{Digest as _, Sha1};
 
 use crate::error::AdminError;
 
@@ -149,35 +152,22 @@ fn check_prefix(prefix: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// A route's upstream, read as the gateway reads it
+/// ([`UpstreamAddress::parse`]): what it could not proxy to is refused
+/// here, not skipped there. `https://` is 1002 with the reason in `data`
+/// (the console prints it; the URL is well formed, the gateway just has no
+/// TLS); anything else malformed is 1001 naming the field.
 fn check_upstream(upstream: &str) -> Result<(), AdminError> {
-    let bad = || {
-        AdminError::invalid(
-            "upstream: a service name (business, business:8083) or an http(s):// URL",
-        )
-    };
-    if upstream.is_empty() || upstream.len() > 255 || upstream.chars().any(char::is_whitespace) {
-        return Err(bad());
+    const EXPECTED: &str = "a service name (business, business:8083) or an http:// URL";
+    if upstream.is_empty() || upstream.len() > 255 {
+        return Err(AdminError::invalid(format!(
+            "upstream: {EXPECTED}, at most 255 characters"
+        )));
     }
-    if let Some(rest) = upstream
-        .strip_prefix("http://")
-        .or_else(|| upstream.strip_prefix("https://"))
-    {
-        let host = rest.split('/').next().unwrap_or_default();
-        return if host.is_empty() { Err(bad()) } else { Ok(()) };
-    }
-    let (name, port) = match upstream.split_once(':') {
-        Some((n, p)) => (n, Some(p)),
-        None => (upstream, None),
-    };
-    let name_ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-    if name_ok && port_ok {
-        Ok(())
-    } else {
-        Err(bad())
+    match UpstreamAddress::parse(upstream) {
+        Ok(_) => Ok(()),
+        Err(e @ UpstreamError::Https(_)) => Err(AdminError::Refused(format!("upstream: {e}"))),
+        Err(e) => Err(AdminError::invalid(format!("upstream: {e}; {EXPECTED}"))),
     }
 }
 
@@ -294,41 +284,12 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// One active route in the gateway's document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GatewayRoute {
-    /// Path prefix.
-    pub prefix: String,
-    /// Service name or URL.
-    pub upstream: String,
-    /// Remove the prefix before forwarding.
-    pub strip_prefix: bool,
-}
-
-/// What `GET /inner/routes` answers in `data`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RoutingDocument {
-    /// Active routes, longest prefix first.
-    pub routes: Vec<GatewayRoute>,
-    /// wxcomponent's single rule when open: where unmatched requests go.
-    pub fallback: Option<String>,
-}
-
-impl RoutingDocument {
-    /// The strong ETag of the document.
-    pub fn etag(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        format!("\"{}\"", hex::encode(Sha1::digest(&json)))
-    }
-}
-
 /// The current routing document.
 pub fn routing_document(conn: &mut DbConnection) -> Result<RoutingDocument, DbError> {
     let routes = list(conn)?
         .into_iter()
         .filter(|r| r.open)
-        .map(|r| GatewayRoute {
+        .map(|r| ProxyRoute {
             prefix: r.prefix,
             upstream: r.upstream,
             strip_prefix: r.strip_prefix,
@@ -362,5 +323,9 @@ mod tests {
         assert!(check_upstream("business:0").is_err());
         assert!(check_upstream("http://").is_err());
         assert!(check_upstream("a b").is_err());
+        assert!(matches!(
+            check_upstream("https://10.0.0.5"),
+            Err(AdminError::Refused(_))
+        ));
     }
 }

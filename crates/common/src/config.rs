@@ -8,12 +8,25 @@
 //! variable is read from the named file (Docker and Kubernetes secrets).
 //! A malformed value fails at start with an error naming the setting; secrets
 //! are `SecretString` so they never reach a log line through `Debug`.
+//!
+//! [`Layers`] is the one loader behind these settings and the gateway's own
+//! (`WXC__GATEWAY__*`), so `_FILE` variables mean the same everywhere: the
+//! prefix `WXC__` and the suffix `_FILE` in any case; the file's content
+//! without trailing whitespace (the line break an editor or `echo` adds)
+//! becomes the value of the variable without `_FILE`, and wins over that
+//! variable when both are set; a file that cannot be read fails the start
+//! naming the variable.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use config::{Config, ConfigError, Environment, File, FileFormat, Map, Source, Value, ValueKind};
+use config::builder::DefaultState;
+use config::{
+    Config, ConfigBuilder, ConfigError, Environment, File, FileFormat, Map, Source, Value,
+    ValueKind,
+};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 /// Prefix of the project's own environment variables (`WXC__DATABASE__URL`).
@@ -277,23 +290,11 @@ impl Settings {
     /// Loads settings from an explicit environment map, so tests never touch
     /// process-global state.
     pub fn load_from(env: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let mut builder = Config::builder()
-            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
-            .add_source(CloudRunEnv(env.clone()));
+        let mut layers = Layers::new(DEFAULTS, env)?.with(CloudRunEnv(env.clone()));
         if let Some(path) = env.get(CONFIG_FILE_ENV).filter(|p| !p.is_empty()) {
-            builder = builder.add_source(File::new(path, FileFormat::Toml).required(true));
+            layers = layers.with(File::new(path, FileFormat::Toml).required(true));
         }
-        let resolved = resolve_secret_files(env)?;
-        let settings: Settings = builder
-            .add_source(
-                Environment::with_prefix(ENV_PREFIX)
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(false)
-                    .source(Some(resolved)),
-            )
-            .build()?
-            .try_deserialize()?;
+        let settings: Settings = layers.load(ENV_PREFIX)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -328,6 +329,54 @@ impl Settings {
             });
         }
         Ok(())
+    }
+}
+
+/// The layered loader (see the module doc): built-in defaults, then the
+/// sources added with [`Layers::with`] (each above the ones before), then
+/// the `{prefix}__SECTION__KEY` variables with `_FILE` variables resolved.
+pub struct Layers {
+    builder: ConfigBuilder<DefaultState>,
+    env: HashMap<String, String>,
+}
+
+impl Layers {
+    /// Starts from `defaults` (TOML text) and reads every `WXC__..._FILE`
+    /// variable of `env` now, so a missing file fails naming its variable.
+    pub fn new(defaults: &str, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        Ok(Self {
+            builder: Config::builder().add_source(File::from_str(defaults, FileFormat::Toml)),
+            env: resolve_secret_files(env)?,
+        })
+    }
+
+    /// Adds a layer above the ones before it (a file, Cloud Run's variables).
+    pub fn with(mut self, source: impl Source + Send + Sync + 'static) -> Self {
+        self.builder = self.builder.add_source(source);
+        self
+    }
+
+    /// A `WXC__` variable as the settings see it (its `_FILE` variant read),
+    /// for a service that honours another's variable (the gateway, the
+    /// admin's inner token); `None` when unset.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env.get(name).map(String::as_str)
+    }
+
+    /// Adds the `{prefix}__SECTION__KEY` variables on top and reads the
+    /// settings; errors name the setting.
+    pub fn load<T: DeserializeOwned>(self, prefix: &str) -> Result<T, SettingsError> {
+        Ok(self
+            .builder
+            .add_source(
+                Environment::with_prefix(prefix)
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(false)
+                    .source(Some(self.env)),
+            )
+            .build()?
+            .try_deserialize()?)
     }
 }
 
@@ -530,16 +579,23 @@ pub fn cloudrun_service_name(hostname: &str) -> Option<&str> {
     Some(&hostname[..end]).filter(|service| !service.is_empty())
 }
 
-/// Replaces every `WXC__..._FILE` variable by the content of the file it names.
+/// The `WXC__` variables of `env`, every `..._FILE` one replaced by the
+/// content of the file it names (the rule of the module doc).
 fn resolve_secret_files(
     env: &HashMap<String, String>,
 ) -> Result<HashMap<String, String>, SettingsError> {
+    const PREFIX: &str = "WXC__";
+    const SUFFIX: &str = "_FILE";
     let mut out = HashMap::new();
     for (name, value) in env {
-        let Some(rest) = name.strip_prefix("WXC__") else {
+        let upper = name.to_ascii_uppercase();
+        if !upper.starts_with(PREFIX) {
             continue;
-        };
-        match rest.strip_suffix("_FILE") {
+        }
+        let target = upper
+            .strip_suffix(SUFFIX)
+            .and_then(|plain| name.get(..plain.len()));
+        match target {
             Some(target) => {
                 let path = PathBuf::from(value);
                 let content =
@@ -548,7 +604,7 @@ fn resolve_secret_files(
                         path: path.clone(),
                         source,
                     })?;
-                out.insert(format!("WXC__{target}"), content.trim_end().to_string());
+                out.insert(target.to_string(), content.trim_end().to_string());
             }
             None => {
                 out.entry(name.clone()).or_insert_with(|| value.clone());

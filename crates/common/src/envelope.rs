@@ -10,10 +10,11 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The response body of every wxcomponent-compatible endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The response body of every wxcomponent-compatible endpoint; read back
+/// by the gateway from the admin's `/inner/routes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope<T> {
     /// 0 on success, otherwise an [`ErrorCode`] value.
     pub code: i32,

@@ -1,6 +1,7 @@
 //! Shared pieces of wxcomponent-rs. Every service depends on this crate; the ones
 //! that store nothing (the gateway) leave the `db` feature off and never compile diesel.
 
+pub mod client_ip;
 pub mod config;
 pub mod crypto;
 #[cfg(feature = "db")]
@@ -13,6 +14,7 @@ pub mod loopback;
 pub mod message;
 #[cfg(feature = "web")]
 pub mod request_log;
+pub mod routing;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 #[cfg(feature = "db")]

@@ -55,23 +55,23 @@
 //! }}
 //! ```
 //!
-//! - `prefix` (also read from `path`): starts with `/`, matched on whole
-//!   segments, longest first, after the static routes;
-//! - the target (read from `upstream`, `service`, `target` or `url`): a
-//!   service name from the gateway's `services`, any `host[:port]` (port 80
-//!   by default; every address it resolves to is a replica, TCP-checked), or
-//!   `http://host[:port][/base]` (the base path is prepended); `https://` is
-//!   not supported (no TLS in the gateway);
-//! - `stripPrefix` (or `strip_prefix`, bool or 0/1): remove the prefix before
-//!   forwarding;
-//! - `open`/`enabled` false: the rule is ignored;
-//! - `fallback` (optional, null = none): wxcomponent's single proxy rule,
-//!   where requests no route takes go instead of `default_service`.
+//! `data` is [`common::routing::RoutingDocument`], the one type the admin
+//! writes and the gateway reads:
+//! - `prefix`: starts with `/`, matched on whole segments, longest first,
+//!   after the static routes;
+//! - `upstream`: a service name from the gateway's `services`, any
+//!   `host[:port]` (port 80 by default; every address it resolves to is a
+//!   replica, TCP-checked), or `http://host[:port][/base]` (the base path is
+//!   prepended); `https://` is not supported (no TLS in the gateway) and the
+//!   admin refuses it when the route is saved;
+//! - `stripPrefix`: remove the prefix before forwarding;
+//! - `fallback` (null = none): wxcomponent's single proxy rule, where
+//!   requests no route takes go instead of `default_service`.
 //!
-//! Tolerance: a bare document without the envelope, or `data` being the
-//! list itself, is accepted; unknown fields are ignored; a malformed rule is
-//! skipped (and logged) alone. A non-zero `code`, a body without a `routes`
-//! list, a non-2xx status or an unreachable admin keep the last good table.
+//! Unknown fields are ignored. A route whose upstream cannot be used (an
+//! unknown host, a row saved before the admin checked upstreams) is skipped
+//! and logged alone. A non-zero `code`, a body that is not the document, a
+//! non-2xx status or an unreachable admin keep the last good table.
 
 pub mod limits;
 pub mod metrics;

@@ -1,106 +1,9 @@
-//! Small pure helpers of the proxy: client addresses behind trusted proxies,
-//! request ids, path normalisation and hop-by-hop headers. Plain functions so
-//! they are tested without a server.
-
-use std::fmt;
-use std::net::IpAddr;
-use std::str::FromStr;
+//! Small pure helpers of the proxy: request ids, path normalisation and
+//! hop-by-hop headers. Plain functions so they are tested without a server.
+//! The client's address behind trusted proxies is [`common::client_ip`]'s,
+//! shared with the admin.
 
 use http::HeaderMap;
-
-/// An address block such as `10.0.0.0/8`, `::1/128` or a single address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    net: IpAddr,
-    prefix: u8,
-}
-
-impl FromStr for Cidr {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let net: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| "not an IP address or CIDR".to_string())?;
-        let max = if net.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("prefix length must be 0-{max}"))?,
-            None => max,
-        };
-        Ok(Self { net, prefix })
-    }
-}
-
-impl fmt::Display for Cidr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.net, self.prefix)
-    }
-}
-
-impl Cidr {
-    /// Whether `ip` lies in the block (IPv4-mapped IPv6 counts as IPv4).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        match (self.net, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) as plain IPv4.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
-/// The client's address: the TCP peer, unless the peer is a trusted proxy,
-/// in which case the right-most `X-Forwarded-For` entry that is not itself a
-/// trusted proxy (entries are appended left to right, so only the right end
-/// can be believed).
-pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) -> IpAddr {
-    let peer = canonical(peer);
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
-    if !is_trusted(peer) {
-        return peer;
-    }
-    let mut client = peer;
-    if let Some(list) = forwarded_for {
-        for entry in list.rsplit(',') {
-            let Ok(ip) = entry.trim().parse::<IpAddr>().map(canonical) else {
-                break;
-            };
-            client = ip;
-            if !is_trusted(ip) {
-                break;
-            }
-        }
-    }
-    client
-}
 
 /// Longest incoming `X-Request-Id` kept (the services log at most 128 characters).
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -193,6 +96,19 @@ pub fn normalize_path(path: &str) -> Option<String> {
     Some(out)
 }
 
+/// Every `X-Forwarded-For` line of `headers` as one list, in order (RFC
+/// 9110 §5.3), the form [`common::client_ip`] reads them in, so the chain
+/// passed on names the client the gateway found. A line that is not text
+/// stands as `unknown`, which ends that rule's walk as the raw bytes did.
+pub fn forwarded_for_list(headers: &HeaderMap) -> String {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("unknown"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Hop-by-hop headers (RFC 9110 §7.6.1) that are never forwarded.
 /// `Transfer-Encoding` is absent on purpose: pingora frames bodies itself
 /// and needs it to read a chunked request.
@@ -251,46 +167,6 @@ pub fn is_websocket_upgrade(method: &http::Method, headers: &HeaderMap) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().expect("ip")
-    }
-
-    #[test]
-    fn cidr_membership() {
-        let c: Cidr = "10.0.0.0/8".parse().expect("cidr");
-        assert!(c.contains(ip("10.1.2.3")));
-        assert!(c.contains(ip("::ffff:10.1.2.3")));
-        assert!(!c.contains(ip("11.0.0.1")));
-        let all: Cidr = "0.0.0.0/0".parse().expect("cidr");
-        assert!(all.contains(ip("8.8.8.8")));
-        let one: Cidr = "::1".parse().expect("cidr");
-        assert!(one.contains(ip("::1")));
-        assert!(!one.contains(ip("::2")));
-        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
-        assert!("nope".parse::<Cidr>().is_err());
-    }
-
-    #[test]
-    fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let trusted = vec!["10.0.0.0/8".parse::<Cidr>().expect("cidr")];
-        // The edge: a spoofed header from the internet is ignored.
-        assert_eq!(
-            client_ip(ip("1.2.3.4"), Some("9.9.9.9"), &trusted),
-            ip("1.2.3.4")
-        );
-        // Behind a trusted proxy: the right-most untrusted entry.
-        assert_eq!(
-            client_ip(ip("10.0.0.2"), Some("9.9.9.9, 1.2.3.4, 10.0.0.7"), &trusted),
-            ip("1.2.3.4")
-        );
-        // Garbage stops the walk at the last good entry.
-        assert_eq!(
-            client_ip(ip("10.0.0.2"), Some("junk, 10.0.0.3"), &trusted),
-            ip("10.0.0.3")
-        );
-        assert_eq!(client_ip(ip("10.0.0.2"), None, &trusted), ip("10.0.0.2"));
-    }
 
     #[test]
     fn request_ids() {

@@ -17,7 +17,9 @@ use pingora::services::background::BackgroundService;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::proxy::Shared;
-use crate::routes::{parse_admin_rules, parse_target, AdminRules, Route, Target};
+use common::routing::{RoutingDocument, UpstreamAddress};
+
+use crate::routes::{parse_target, read_routing_answer, Route, Target};
 
 /// How often idle rate-limit buckets are dropped.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
@@ -30,7 +32,7 @@ pub struct Maintenance {
     interval: Duration,
     token: SecretString,
     client: Option<reqwest::Client>,
-    applied: Mutex<Option<AdminRules>>,
+    applied: Mutex<Option<RoutingDocument>>,
     failing: Mutex<Option<String>>,
 }
 
@@ -153,7 +155,7 @@ impl Maintenance {
             Ok(b) => b,
             Err(e) => return self.failed(&format!("{url}: reading the body: {e}")),
         };
-        let rules = match parse_admin_rules(&body) {
+        let rules = match read_routing_answer(&body) {
             Ok(r) => r,
             Err(e) => return self.failed(&format!("{url}: {e}")),
         };
@@ -176,16 +178,16 @@ impl Maintenance {
     }
 
     /// Builds the table for `rules` and swaps it in.
-    async fn apply(&self, rules: AdminRules, etag: Option<String>, shutdown: &ShutdownWatch) {
-        let mut skipped = rules.skipped.clone();
+    async fn apply(&self, rules: RoutingDocument, etag: Option<String>, shutdown: &ShutdownWatch) {
+        let mut skipped = Vec::new();
         let mut dynamic = Vec::new();
-        for rule in &rules.rules {
+        for rule in &rules.routes {
             match self
                 .route_for(
                     &rule.prefix,
                     &rule.prefix,
                     rule.strip_prefix,
-                    &rule.target,
+                    &rule.upstream,
                     shutdown,
                 )
                 .await
@@ -255,11 +257,11 @@ impl Maintenance {
                     .ok_or_else(|| format!("no service {name}"))?,
                 String::new(),
             ),
-            Target::Address {
+            Target::Address(UpstreamAddress {
                 host,
                 port,
                 base_path,
-            } => (upstreams.adhoc(&host, port, shutdown).await, base_path),
+            }) => (upstreams.adhoc(&host, port, shutdown).await, base_path),
         };
         Ok(Arc::new(Route::new(
             name,

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
+use common::client_ip::{self, Cidr};
 use common::envelope::{Envelope, ErrorCode};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
@@ -39,7 +40,7 @@ use pingora::{Error, ErrorSource, ErrorType};
 
 use crate::limits::{self, BodyLimits};
 use crate::metrics::Metrics;
-use crate::net::{self, Cidr};
+use crate::net;
 use crate::ratelimit::{GlobalLimiter, RateLimiter};
 use crate::routes::{Route, RouteTable};
 use crate::upstream::Upstreams;
@@ -163,7 +164,7 @@ fn peer_ip(session: &Session) -> Option<IpAddr> {
     session
         .client_addr()
         .and_then(|a| a.as_inet())
-        .map(|a| net::canonical(a.ip()))
+        .map(|a| client_ip::canonical(a.ip()))
 }
 
 fn has_body(req: &RequestHeader) -> bool {
@@ -333,13 +334,14 @@ impl GatewayProxy {
             .filter(|v| net::valid_request_id(v))
             .map_or_else(net::new_request_id, str::to_string);
         ctx.peer = peer_ip(session);
-        let forwarded_for = req
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        ctx.client_ip = ctx
-            .peer
-            .map(|p| net::client_ip(p, forwarded_for, &self.shared.trusted));
+        let forwarded_for = req.headers.get_all("x-forwarded-for");
+        ctx.client_ip = ctx.peer.map(|p| {
+            client_ip::client_ip(
+                p,
+                forwarded_for.iter().map(|v| v.as_bytes()),
+                &self.shared.trusted,
+            )
+        });
         if net::is_websocket_upgrade(&req.method, &req.headers) {
             ctx.websocket = req.headers.get(http::header::UPGRADE).cloned();
         }
@@ -700,14 +702,11 @@ impl ProxyHttp for GatewayProxy {
         }
         let peer_trusted = ctx
             .peer
-            .is_some_and(|p| self.shared.trusted.iter().any(|c| c.contains(p)));
+            .is_some_and(|p| client_ip::is_trusted(p, &self.shared.trusted));
         if let Some(peer) = ctx.peer {
-            let previous = upstream
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| peer_trusted && !v.trim().is_empty())
-                .map(str::to_string);
+            let previous = peer_trusted
+                .then(|| net::forwarded_for_list(&upstream.headers))
+                .filter(|v| !v.trim().is_empty());
             let forwarded = match previous {
                 Some(list) => format!("{list}, {peer}"),
                 None => peer.to_string(),

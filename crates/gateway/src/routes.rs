@@ -16,9 +16,9 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use common::envelope::Envelope;
+use common::routing::{RoutingDocument, UpstreamAddress};
 
-use crate::settings::parse_host_port;
 use crate::upstream::Upstream;
 
 /// One route of the table.
@@ -157,119 +157,22 @@ impl RouteTable {
     }
 }
 
-/// One operator rule as the admin publishes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminRule {
-    /// Path prefix.
-    pub prefix: String,
-    /// Service name, `host:port` or `http://host:port/base`.
-    pub target: String,
-    /// Remove the prefix before forwarding.
-    pub strip_prefix: bool,
-}
-
-/// What `GET /inner/routes` carried.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AdminRules {
-    /// Active rules.
-    pub rules: Vec<AdminRule>,
-    /// Where unmatched requests go instead of `default_service`.
-    pub fallback: Option<String>,
-    /// Entries that were skipped, with why (logged).
-    pub skipped: Vec<String>,
-}
-
-fn field<'a>(obj: &'a serde_json::Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
-    names
-        .iter()
-        .find_map(|n| obj.get(*n).filter(|v| !v.is_null()))
-}
-
-fn truthy(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => n.as_f64().map(|f| f != 0.0),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => Some(true),
-            "false" | "0" | "no" | "off" | "" => Some(false),
-            _ => None,
-        },
-        _ => None,
+/// Reads the admin's `GET /inner/routes` answer: the envelope around
+/// [`RoutingDocument`], the type the admin writes. A non-zero `code`, no
+/// `data` or anything that is not that document is an error, so a contract
+/// mismatch keeps the last good table instead of emptying it.
+pub fn read_routing_answer(body: &[u8]) -> Result<RoutingDocument, String> {
+    let answer: Envelope<RoutingDocument> =
+        serde_json::from_slice(body).map_err(|e| format!("not a routing document: {e}"))?;
+    if answer.code != 0 {
+        return Err(format!(
+            "admin answered code {}: {}",
+            answer.code, answer.error_msg
+        ));
     }
-}
-
-/// Parses the admin's answer tolerantly (see the crate docs for the contract):
-/// the `{code, errorMsg, data}` envelope or a bare document; `routes` in
-/// `data` or `data` itself an array; each rule's target under `upstream`,
-/// `service`, `target` or `url`; `stripPrefix`/`strip_prefix`; rules with
-/// `open`/`enabled` false are left out; malformed rules are skipped one by
-/// one. A non-zero `code` or no `routes` list at all is an error, so a
-/// contract mismatch never empties the table.
-pub fn parse_admin_rules(body: &[u8]) -> Result<AdminRules, String> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
-    if let Some(code) = root.get("code").filter(|c| !c.is_null()) {
-        let ok = code.as_i64() == Some(0) || code.as_str() == Some("0");
-        if !ok {
-            let msg = root
-                .get("errorMsg")
-                .or_else(|| root.get("errmsg"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            return Err(format!("admin answered code {code}: {msg}"));
-        }
-    }
-    let data = root.get("data").filter(|d| !d.is_null()).unwrap_or(&root);
-    let (list, fallback) = match data {
-        Value::Array(list) => (list, None),
-        Value::Object(obj) => {
-            let list = field(obj, &["routes", "rules"])
-                .and_then(Value::as_array)
-                .ok_or("no `routes` list in the answer")?;
-            let fallback = field(obj, &["fallback", "default"])
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string);
-            (list, fallback)
-        }
-        _ => return Err("`data` is neither an object nor a list".into()),
-    };
-    let mut out = AdminRules {
-        fallback,
-        ..AdminRules::default()
-    };
-    for (i, entry) in list.iter().enumerate() {
-        let Some(obj) = entry.as_object() else {
-            out.skipped.push(format!("routes[{i}]: not an object"));
-            continue;
-        };
-        if field(obj, &["open", "enabled"]).and_then(truthy) == Some(false) {
-            continue;
-        }
-        let prefix = field(obj, &["prefix", "path"])
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .unwrap_or("");
-        let target = field(obj, &["upstream", "service", "target", "url"])
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .unwrap_or("");
-        if !prefix.starts_with('/') || target.is_empty() {
-            out.skipped.push(format!(
-                "routes[{i}]: needs a prefix starting with / and an upstream"
-            ));
-            continue;
-        }
-        let strip_prefix = field(obj, &["stripPrefix", "strip_prefix", "strip"])
-            .and_then(truthy)
-            .unwrap_or(false);
-        out.rules.push(AdminRule {
-            prefix: prefix.to_string(),
-            target: target.to_string(),
-            strip_prefix,
-        });
-    }
-    Ok(out)
+    answer
+        .data
+        .ok_or_else(|| "no routing document in `data`".to_string())
 }
 
 /// Where an operator rule points.
@@ -278,57 +181,18 @@ pub enum Target {
     /// A configured service.
     Service(String),
     /// Any other `host:port`, with a base path from a URL.
-    Address {
-        /// Host name or IP.
-        host: String,
-        /// Port.
-        port: u16,
-        /// Path prefix of a URL target (`""` for none).
-        base_path: String,
-    },
+    Address(UpstreamAddress),
 }
 
-/// Reads a rule's target: a configured service name, `host[:port]`, or
-/// `http://host[:port][/base]`. `https://` is refused: the gateway is built
-/// without TLS (no OpenSSL/BoringSSL in the image).
+/// Reads a rule's target: a configured service name, else an address as
+/// [`UpstreamAddress::parse`] reads it (the admin's check at save time).
 pub fn parse_target(target: &str, is_service: impl Fn(&str) -> bool) -> Result<Target, String> {
     if is_service(target) {
         return Ok(Target::Service(target.to_string()));
     }
-    if target.starts_with("https://") {
-        return Err(format!("{target}: https upstreams are not supported"));
-    }
-    let (authority, base_path) = match target.strip_prefix("http://") {
-        Some(rest) => match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        },
-        None if target.contains("://") => {
-            return Err(format!("{target}: only http:// URLs are supported"))
-        }
-        None => (target, ""),
-    };
-    let (host, port) = if authority.contains(':') {
-        parse_host_port(authority)?
-    } else if authority.is_empty() {
-        return Err(format!("{target}: no host"));
-    } else {
-        (authority.to_string(), 80)
-    };
-    if host
-        .chars()
-        .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':')))
-    {
-        return Err(format!("{target}: bad host"));
-    }
-    if base_path.contains(['?', '#']) {
-        return Err(format!("{target}: a base path cannot carry ? or #"));
-    }
-    Ok(Target::Address {
-        host,
-        port,
-        base_path: base_path.to_string(),
-    })
+    UpstreamAddress::parse(target)
+        .map(Target::Address)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -450,33 +314,27 @@ mod tests {
     }
 
     #[test]
-    fn admin_answers_are_read_tolerantly() {
+    fn the_admin_answer_is_its_routing_document_in_the_envelope() {
         let body = br#"{"code":0,"errorMsg":"OK","data":{"routes":[
-            {"prefix":"/api/","service":"business"},
-            {"prefix":"/x/","upstream":"http://10.0.0.5:8080/base","stripPrefix":true},
-            {"prefix":"/off/","upstream":"business","open":false},
-            {"prefix":"nope","upstream":"business"},
-            {"path":"/y/","target":"y:81","strip_prefix":1},
-            7
+            {"prefix":"/api/","upstream":"business","stripPrefix":false},
+            {"prefix":"/x/","upstream":"http://10.0.0.5:8080/base","stripPrefix":true,"extra":1}
         ],"fallback":"http://127.0.0.1:9000"}}"#;
-        let r = parse_admin_rules(body).expect("parsed");
-        assert_eq!(r.rules.len(), 3);
-        assert_eq!(r.rules[0].target, "business");
-        assert!(r.rules[1].strip_prefix);
-        assert_eq!(r.rules[2].prefix, "/y/");
-        assert!(r.rules[2].strip_prefix);
-        assert_eq!(r.skipped.len(), 2);
+        let r = read_routing_answer(body).expect("parsed");
+        assert_eq!(r.routes.len(), 2);
+        assert_eq!(r.routes[0].upstream, "business");
+        assert!(r.routes[1].strip_prefix);
         assert_eq!(r.fallback.as_deref(), Some("http://127.0.0.1:9000"));
 
-        let bare = parse_admin_rules(br#"[{"prefix":"/a/","service":"s"}]"#).expect("bare list");
-        assert_eq!(bare.rules.len(), 1);
-        let empty = parse_admin_rules(br#"{"code":0,"data":{"routes":[],"fallback":null}}"#)
-            .expect("empty");
-        assert!(empty.rules.is_empty() && empty.fallback.is_none());
+        let empty = read_routing_answer(
+            br#"{"code":0,"errorMsg":"OK","data":{"routes":[],"fallback":null}}"#,
+        )
+        .expect("empty");
+        assert!(empty.routes.is_empty() && empty.fallback.is_none());
 
-        assert!(parse_admin_rules(br#"{"code":1000,"errorMsg":"no"}"#).is_err());
-        assert!(parse_admin_rules(br#"{"code":0,"data":{}}"#).is_err());
-        assert!(parse_admin_rules(b"<html>").is_err());
+        assert!(read_routing_answer(br#"{"code":1000,"errorMsg":"no"}"#).is_err());
+        assert!(read_routing_answer(br#"{"code":0,"errorMsg":"OK"}"#).is_err());
+        assert!(read_routing_answer(br#"{"code":0,"errorMsg":"OK","data":{}}"#).is_err());
+        assert!(read_routing_answer(b"<html>").is_err());
     }
 
     #[test]
@@ -488,19 +346,19 @@ mod tests {
         );
         assert_eq!(
             parse_target("business:8083", svc),
-            Ok(Target::Address {
+            Ok(Target::Address(UpstreamAddress {
                 host: "business".into(),
                 port: 8083,
                 base_path: String::new()
-            })
+            }))
         );
         assert_eq!(
             parse_target("http://10.0.0.5/base/", svc),
-            Ok(Target::Address {
+            Ok(Target::Address(UpstreamAddress {
                 host: "10.0.0.5".into(),
                 port: 80,
                 base_path: "/base/".into()
-            })
+            }))
         );
         assert!(parse_target("https://x", svc).is_err());
         assert!(parse_target("ftp://x", svc).is_err());

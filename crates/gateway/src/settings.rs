@@ -7,9 +7,12 @@
 //! `WXC__GATEWAY__SERVICES__BUSINESS__ADDRESS`, `WXC__GATEWAY__RATE_LIMIT__BURST`).
 //! A `WXC__GATEWAY__..._FILE` variable is read from the named file (Docker and
 //! Kubernetes secrets). When `admin_routes.inner_token` is empty the admin's
-//! own `WXC__ADMIN__INNER_TOKEN` is used, so one environment file serves both.
+//! own `WXC__ADMIN__INNER_TOKEN` (or its `_FILE`) is used, so one environment
+//! file serves both.
 //!
-//! The gateway keeps its own struct rather than a section of
+//! The layers are loaded by [`common::config::Layers`], the loader of every
+//! service, so `_FILE` variables follow one rule (see `common::config`). The
+//! gateway keeps its own struct rather than a section of
 //! `common::config::Settings` because none of the other sections concern it.
 //! Every error names the setting; the inner token is a `SecretString`, so it
 //! never reaches a log line through `Debug`.
@@ -18,11 +21,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use config::{Config, Environment, File, FileFormat};
+use common::client_ip::Cidr;
+use common::config::Layers;
+use common::routing::parse_host_port;
+use config::File;
 use secrecy::SecretString;
 use serde::Deserialize;
-
-use crate::net::Cidr;
 
 /// Prefix of the gateway's environment variables.
 pub const ENV_PREFIX: &str = "WXC__GATEWAY";
@@ -319,9 +323,9 @@ json = false
 /// Why the settings could not be loaded; the message names the setting.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// The config crate refused a source or a value.
-    #[error("gateway configuration error: {0}")]
-    Config(#[from] config::ConfigError),
+    /// The layers could not be read: a source, a value or a `_FILE` variable.
+    #[error("gateway {0}")]
+    Load(#[from] common::config::SettingsError),
     /// A value parsed but is not acceptable.
     #[error("invalid gateway setting `{setting}`: {reason}")]
     Invalid {
@@ -329,16 +333,6 @@ pub enum SettingsError {
         setting: String,
         /// What is wrong with it.
         reason: String,
-    },
-    /// A `*_FILE` variable names a file that cannot be read.
-    #[error("cannot read `{variable}` from {path}: {source}")]
-    SecretFile {
-        /// The environment variable holding the path.
-        variable: String,
-        /// The path it names.
-        path: PathBuf,
-        /// The I/O failure.
-        source: std::io::Error,
     },
 }
 
@@ -374,24 +368,18 @@ impl Settings {
         file: Option<&Path>,
         env: &HashMap<String, String>,
     ) -> Result<Self, SettingsError> {
-        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        let mut layers = Layers::new(DEFAULTS, env)?;
         if let Some(path) = file {
-            builder = builder.add_source(File::from(path).required(true));
+            layers = layers.with(File::from(path).required(true));
         }
-        let resolved = resolve_env(env)?;
-        let mut settings: Settings = builder
-            .add_source(
-                Environment::with_prefix(ENV_PREFIX)
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(false)
-                    .source(Some(resolved)),
-            )
-            .build()?
-            .try_deserialize()?;
+        let admin_token = layers
+            .var(ADMIN_INNER_TOKEN_ENV)
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from);
+        let mut settings: Settings = layers.load(ENV_PREFIX)?;
         if secrecy::ExposeSecret::expose_secret(&settings.admin_routes.inner_token).is_empty() {
-            if let Some(token) = env.get(ADMIN_INNER_TOKEN_ENV).filter(|t| !t.is_empty()) {
-                settings.admin_routes.inner_token = SecretString::from(token.clone());
+            if let Some(token) = admin_token {
+                settings.admin_routes.inner_token = token;
             }
         }
         settings.loaded_from = file.map(Path::to_path_buf);
@@ -410,15 +398,7 @@ impl Settings {
 
     /// The trusted proxies as parsed CIDRs.
     pub fn trusted_proxy_cidrs(&self) -> Result<Vec<Cidr>, SettingsError> {
-        self.trusted_proxies
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse()
-                    .map_err(|e| invalid("trusted_proxies", format!("{s}: {e}")))
-            })
-            .collect()
+        Cidr::parse_list(&self.trusted_proxies).map_err(|e| invalid("trusted_proxies", e))
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
@@ -550,50 +530,6 @@ pub fn parse_address_list(value: &str) -> Result<Vec<(String, u16)>, String> {
         .filter(|s| !s.is_empty())
         .map(parse_host_port)
         .collect()
-}
-
-/// Parses one `host:port` (IPv6 as `[::1]:8080`).
-pub fn parse_host_port(value: &str) -> Result<(String, u16), String> {
-    let (host, port) = value
-        .rsplit_once(':')
-        .ok_or_else(|| format!("`{value}` is not host:port"))?;
-    let port: u16 = port
-        .parse()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| format!("`{value}`: port must be 1-65535"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/') {
-        return Err(format!("`{value}`: bad host"));
-    }
-    Ok((host.to_string(), port))
-}
-
-/// Resolves `WXC__GATEWAY__..._FILE` variables into their plain names.
-fn resolve_env(env: &HashMap<String, String>) -> Result<HashMap<String, String>, SettingsError> {
-    let prefix = format!("{ENV_PREFIX}__");
-    let mut out = HashMap::new();
-    for (key, value) in env {
-        if !key.to_ascii_uppercase().starts_with(&prefix) {
-            continue;
-        }
-        if let Some(plain) = key.strip_suffix("_FILE") {
-            let path = PathBuf::from(value);
-            let content =
-                std::fs::read_to_string(&path).map_err(|source| SettingsError::SecretFile {
-                    variable: key.clone(),
-                    path,
-                    source,
-                })?;
-            out.insert(
-                plain.to_string(),
-                content.trim_end_matches(['\r', '\n']).to_string(),
-            );
-        } else {
-            out.entry(key.clone()).or_insert_with(|| value.clone());
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

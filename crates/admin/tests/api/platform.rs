@@ -500,6 +500,34 @@ async fn proxy_routes_are_edited_and_served_to_the_gateway_with_an_etag() {
 }
 
 #[tokio::test]
+async fn an_https_upstream_is_refused_at_save_time_with_the_reason_not_skipped_by_the_gateway() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let path = "/wxcomponent/admin/proxy-route";
+    let route = |upstream: &str| json!({"prefix": "/pay/", "upstream": upstream});
+    let answer = app.put(path, &jwt, route("https://pay.example.com")).await;
+    // 1002: the console prints `data`, which says why.
+    assert_eq!(answer["code"], 1002, "{answer}");
+    let reason = answer["data"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("upstream") && reason.contains("https") && reason.contains("TLS"),
+        "{answer}"
+    );
+
+    let http = route("http://pay.example.com");
+    assert_eq!(app.put(path, &jwt, http.clone()).await["code"], 0);
+    let listed = app.get("/wxcomponent/admin/proxy-routes", &jwt).await;
+    let mut update = route("https://pay.example.com");
+    update["id"] = listed["data"]["routes"][0]["id"].clone();
+    assert_eq!(app.post(path, &jwt, update).await["code"], 1002);
+
+    let (_, _, document) = inner_routes(&app, None).await;
+    let mut published = http;
+    published["stripPrefix"] = json!(false);
+    assert_eq!(document["data"]["routes"], json!([published]));
+}
+
+#[tokio::test]
 async fn malformed_proxy_routes_are_1001_naming_the_field() {
     let app = TestApp::spawn().await;
     let jwt = app.login().await;

@@ -436,6 +436,23 @@ async fn forwarded_for_is_ignored_from_untrusted_peers() {
 }
 
 #[tokio::test]
+async fn an_entry_that_is_not_an_address_ends_the_forwarded_chain_as_in_the_gateway() {
+    // The peer (127.0.0.1) is trusted by default. The trusted hop wrote
+    // `unknown`, so nothing left of it is believed (common::client_ip, the
+    // gateway's rule too): every attempt is the peer's, whatever the client
+    // puts in front.
+    let app = TestApp::spawn_with(&[("WXC__ADMIN__LOGIN_MAX_FAILURES", "2")]).await;
+    for ip in ["192.0.2.1, unknown", "192.0.2.2, unknown"] {
+        assert_eq!(app.login_from("admin", "x", Some(ip)).await["code"], 1006);
+    }
+    assert_eq!(
+        app.login_from("admin", PASSWORD, Some("192.0.2.3, unknown"))
+            .await["code"],
+        1011
+    );
+}
+
+#[tokio::test]
 async fn a_random_first_password_is_created_when_none_is_configured() {
     let app = TestApp::spawn_with(&[("WXC__ADMIN__PASSWORD", "")]).await;
     let (count, hash): (i64, String) = app

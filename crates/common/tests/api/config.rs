@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use common::config::{DatabaseUrl, Settings};
+use common::config::{DatabaseUrl, Layers, Settings};
 use secrecy::ExposeSecret;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -184,6 +184,32 @@ fn file_variants_read_secrets_from_files() {
         settings.wechat.component_secret.expose_secret(),
         "s3cr3t-from-file"
     );
+}
+
+#[test]
+fn file_variables_follow_one_rule_in_every_service() {
+    // The gateway loads through the same Layers, so this is its rule too.
+    let token = config_file("tok3n \t\r\n");
+    let token = token.path().to_str().expect("utf-8 path");
+    let secret = config_file("from-file\n");
+    let secret = secret.path().to_str().expect("utf-8 path");
+    let vars = env(&[
+        // Any case, as the config crate reads the variables themselves.
+        ("wxc__wechat__token_file", token),
+        // The file wins over the plain variable.
+        ("WXC__WECHAT__COMPONENT_SECRET", "plain"),
+        ("WXC__WECHAT__COMPONENT_SECRET_FILE", secret),
+    ]);
+    let settings = Settings::load_from(&vars).expect("load");
+    assert_eq!(settings.wechat.token.expose_secret(), "tok3n");
+    assert_eq!(
+        settings.wechat.component_secret.expose_secret(),
+        "from-file"
+    );
+    // Another service's variable reads the same (the gateway falls back to
+    // the admin's inner token).
+    let layers = Layers::new("", &env(&[("WXC__ADMIN__INNER_TOKEN_FILE", token)])).expect("layers");
+    assert_eq!(layers.var("WXC__ADMIN__INNER_TOKEN"), Some("tok3n"));
 }
 
 #[test]
