@@ -246,8 +246,10 @@ pub struct SecretsSettings {
     pub legacy_mysql_password: SecretString,
 }
 
-/// Logging settings.
+/// Logging settings, the same `[log]` section for every service and the
+/// gateway; a misspelt key is refused rather than ignored.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     /// A `tracing` filter such as `info` or `business=debug,info`.
     pub level: String,

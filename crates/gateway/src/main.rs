@@ -26,10 +26,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    common::telemetry::init(&common::config::LogSettings {
-        level: settings.log.level.clone(),
-        json: settings.log.json,
-    });
+    common::telemetry::init(&settings.log);
     match gateway::build(settings) {
         Ok(gateway) => {
             gateway.run();

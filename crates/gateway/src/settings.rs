@@ -80,7 +80,7 @@ pub struct Settings {
     /// Where the operator's proxy rules come from.
     pub admin_routes: AdminRoutesSettings,
     /// Log verbosity and format.
-    pub log: LogSettings,
+    pub log: common::config::LogSettings,
     /// The file these settings were read from, if any (for the start-up log).
     #[serde(skip)]
     pub loaded_from: Option<PathBuf>,
@@ -214,16 +214,6 @@ pub struct AdminRoutesSettings {
     /// Sent as `Authorization: Bearer <token>`; empty = `WXC__ADMIN__INNER_TOKEN`,
     /// else no header (the admin may allow loopback callers without one).
     pub inner_token: SecretString,
-}
-
-/// Logging settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogSettings {
-    /// A `tracing` filter such as `info` or `gateway=debug,info`.
-    pub level: String,
-    /// Emit JSON lines instead of human-readable text.
-    pub json: bool,
 }
 
 fn default_health() -> HealthCheckKind {
