@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-use common::db::schema::authorizers;
-use common::db::DbError;
+use common::db::{authorizers, DbError};
 use common::message::{ComponentEvent, ComponentEventKind, Message, PassiveReply, RawFields};
 use common::tokens::{store, TokenKey};
-use diesel::prelude::*;
 use sha1::{Digest, Sha1};
 
 use crate::error::CallbackError;
@@ -99,9 +97,7 @@ fn apply_in_transaction(
     match kind {
         ComponentEventKind::VerifyTicket { ticket } => store::save_ticket(conn, ticket),
         ComponentEventKind::Unauthorized { authorizer_appid } => {
-            diesel::delete(authorizers::table.filter(authorizers::appid.eq(authorizer_appid)))
-                .execute(conn)?;
-            store::delete_tokens(conn, authorizer_appid)?;
+            authorizers::remove(conn, authorizer_appid)?;
             Ok(())
         }
         _ => Ok(()),

@@ -31,12 +31,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
-use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::SecretsSettings;
-use crate::db::schema::authorizers;
-use crate::db::{Db, DbError};
+use crate::db::{authorizers, Db, DbError};
 use crate::secrets::{self, MasterKey};
 use crate::wechat::{WechatClient, WechatError};
 use store::StoredToken;
@@ -444,7 +442,7 @@ impl TokenManager {
                     .db
                     .run(move |conn| {
                         // An account unauthorized while WeChat answered keeps no token.
-                        if authorizer && !authorizer_exists(conn, &appid)? {
+                        if authorizer && !authorizers::exists(conn, &appid)? {
                             return Ok(false);
                         }
                         store::save_token(conn, token_type, &appid, &saved)?;
@@ -561,13 +559,7 @@ impl TokenManager {
         let refresh_token: Option<String> = self
             .inner
             .db
-            .run(move |conn| {
-                Ok(authorizers::table
-                    .filter(authorizers::appid.eq(&lookup))
-                    .select(authorizers::refreshtoken)
-                    .first(conn)
-                    .optional()?)
-            })
+            .run(move |conn| authorizers::refresh_token(conn, &lookup))
             .await?;
         let refresh_token = refresh_token
             .filter(|t| !t.is_empty())
@@ -608,24 +600,11 @@ impl TokenManager {
             let rotated = answer.authorizer_refresh_token.clone();
             self.inner
                 .db
-                .run(move |conn| {
-                    diesel::update(authorizers::table.filter(authorizers::appid.eq(&appid)))
-                        .set(authorizers::refreshtoken.eq(&rotated))
-                        .execute(conn)?;
-                    Ok(())
-                })
+                .run(move |conn| authorizers::rotate_refresh_token(conn, &appid, &rotated))
                 .await?;
         }
         Ok(expiring(answer.authorizer_access_token, answer.expires_in))
     }
-}
-
-fn authorizer_exists(conn: &mut crate::db::DbConnection, appid: &str) -> Result<bool, DbError> {
-    let rows: i64 = authorizers::table
-        .filter(authorizers::appid.eq(appid))
-        .count()
-        .get_result(conn)?;
-    Ok(rows > 0)
 }
 
 /// Whether `token` is still valid `margin` from now.
