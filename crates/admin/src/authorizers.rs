@@ -17,7 +17,7 @@ use common::db::pushes::latest_authorizations;
 use common::db::{now, stored_time};
 use common::message::ComponentEventKind;
 use common::tokens::TokenKey;
-use common::wechat::{AuthorizerInfo, AuthorizerListItem, WechatError};
+use common::wechat::{with_token, AuthorizerInfo, AuthorizerListItem};
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 use serde_json::Value;
@@ -35,50 +35,32 @@ pub const MAX_LIST_LIMIT: i64 = 20;
 /// `api_get_authorizer_info` with the component token (retried once after
 /// a rejected token).
 pub async fn fetch_info(state: &AppState, appid: &str) -> Result<AuthorizerInfo, AdminError> {
-    let mut retried = false;
-    loop {
-        let token = state.tokens.component_token().await?;
-        let answer = state
-            .tokens
-            .client()
-            .authorizer_info(&token, state.tokens.component_appid(), appid)
-            .await;
-        match answer {
-            Err(e) if e.is_token_rejected() && !retried => {
-                state
-                    .tokens
-                    .report_rejected(&TokenKey::Component, &token)
-                    .await?;
-                retried = true;
-            }
-            other => return Ok(other?),
-        }
-    }
+    let tokens = &state.tokens;
+    Ok(
+        with_token(&tokens.source(TokenKey::Component), |token| async move {
+            tokens
+                .client()
+                .authorizer_info(&token, tokens.component_appid(), appid)
+                .await
+        })
+        .await??,
+    )
 }
 
 async fn fetch_list_page(
     state: &AppState,
     offset: u32,
 ) -> Result<(i64, Vec<AuthorizerListItem>), AdminError> {
-    let mut retried = false;
-    loop {
-        let token = state.tokens.component_token().await?;
-        let answer: Result<_, WechatError> = state
-            .tokens
-            .client()
-            .authorizer_list(&token, state.tokens.component_appid(), offset, PULL_PAGE)
-            .await;
-        match answer {
-            Err(e) if e.is_token_rejected() && !retried => {
-                state
-                    .tokens
-                    .report_rejected(&TokenKey::Component, &token)
-                    .await?;
-                retried = true;
-            }
-            other => return Ok(other?),
-        }
-    }
+    let tokens = &state.tokens;
+    Ok(
+        with_token(&tokens.source(TokenKey::Component), |token| async move {
+            tokens
+                .client()
+                .authorizer_list(&token, tokens.component_appid(), offset, PULL_PAGE)
+                .await
+        })
+        .await??,
+    )
 }
 
 /// What a pull did.

@@ -3,14 +3,15 @@
 //! token (templates with the platform's token). WeChat's snake_case fields
 //! are translated to the console's camelCase both ways, field by field.
 
+use common::db::authorizers::{self, PageQuery};
+use common::tokens::TokenKey;
+use common::wechat::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::AdminError;
 use crate::state::AppState;
-use crate::wxapi::{self, Method};
-use common::db::authorizers::{self, PageQuery};
-use common::tokens::TokenKey;
+use crate::wxapi;
 
 /// Permission set of managed mini programs.
 pub const FUNC_MANAGED: i64 = 18;

@@ -204,7 +204,7 @@ impl Grant {
 }
 
 /// The details' columns but `funcinfo` (part of the grant), cut to their widths.
-#[derive(AsChangeset, Insertable)]
+#[derive(AsChangeset)]
 #[diesel(table_name = authorizers)]
 struct DetailColumns<'a> {
     apptype: i32,
@@ -300,27 +300,8 @@ pub fn store_details(
 /// Stores the whole row (grant and details) of `authorizer.appid`, as
 /// WeChat's authorizer list and details say it is now.
 pub fn save(conn: &mut DbConnection, authorizer: &Authorizer) -> Result<(), DbError> {
-    let (grant, details) = (authorizer.grant(), authorizer.details());
-    let (grant, details) = (grant.columns(), details.columns());
-    let appid = authorizer.appid.as_str();
-    upsert(
-        conn,
-        |conn| {
-            diesel::update(authorizers::table.filter(authorizers::appid.eq(appid)))
-                .set((&grant, &details, authorizers::updatetime.eq(now())))
-                .execute(conn)
-        },
-        |conn| {
-            diesel::insert_into(authorizers::table)
-                .values((
-                    authorizers::appid.eq(appid),
-                    &grant,
-                    &details,
-                    authorizers::updatetime.eq(now()),
-                ))
-                .execute(conn)
-        },
-    )?;
+    grant(conn, &authorizer.appid, &authorizer.grant())?;
+    store_details(conn, &authorizer.appid, &authorizer.details())?;
     Ok(())
 }
 

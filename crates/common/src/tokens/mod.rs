@@ -27,6 +27,8 @@
 pub mod store;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,7 +38,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::SecretsSettings;
 use crate::db::{authorizers, Db, DbError};
 use crate::secrets::{self, MasterKey};
-use crate::wechat::{WechatClient, WechatError};
+use crate::wechat::{with_token, TokenSource, WechatClient, WechatError};
 use store::StoredToken;
 
 /// Which token.
@@ -304,6 +306,12 @@ impl TokenManager {
             .await?)
     }
 
+    /// The token of `key` as a [`TokenSource`], for calling WeChat with it
+    /// through [`crate::wechat::with_token`].
+    pub fn source(&self, key: TokenKey) -> ManagedToken<'_> {
+        ManagedToken { manager: self, key }
+    }
+
     /// Forgets the cached token of `key` (after the stored one was deleted).
     pub fn forget(&self, key: &TokenKey) {
         lock(&self.inner.cache).remove(key);
@@ -564,34 +572,21 @@ impl TokenManager {
         let refresh_token = refresh_token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| TokenError::NotAuthorized(appid.to_string()))?;
-        let mut retried = false;
-        let answer = loop {
-            // Boxed: getting an authorizer token may first need the component token.
-            let component_token = Box::pin(self.get(&TokenKey::Component)).await?.token;
-            let answer = self
-                .inner
-                .client
-                .authorizer_token(
-                    &component_token,
-                    &self.inner.component_appid,
-                    appid,
-                    &refresh_token,
-                )
-                .await;
-            match answer {
-                Err(e) if e.errcode() == Some(61023) => {
-                    return Err(TokenError::RefreshTokenInvalid(appid.to_string()))
-                }
-                Err(e) if e.is_token_rejected() => {
-                    self.report_rejected(&TokenKey::Component, &component_token)
-                        .await?;
-                    if retried {
-                        return Err(e.into());
-                    }
-                    retried = true;
-                }
-                other => break other?,
+        let (client, component_appid) = (&self.inner.client, self.component_appid());
+        let answer = with_token(&self.source(TokenKey::Component), |component_token| {
+            let refresh_token = &refresh_token;
+            async move {
+                client
+                    .authorizer_token(&component_token, component_appid, appid, refresh_token)
+                    .await
             }
+        })
+        .await?;
+        let answer = match answer {
+            Err(e) if e.errcode() == Some(61023) => {
+                return Err(TokenError::RefreshTokenInvalid(appid.to_string()))
+            }
+            other => other?,
         };
         if !answer.authorizer_refresh_token.is_empty()
             && answer.authorizer_refresh_token != refresh_token
@@ -604,6 +599,32 @@ impl TokenManager {
                 .await?;
         }
         Ok(expiring(answer.authorizer_access_token, answer.expires_in))
+    }
+}
+
+/// One token of a [`TokenManager`] as a [`TokenSource`]: a rejected token
+/// is reported with [`TokenManager::report_rejected`].
+#[derive(Debug, Clone)]
+pub struct ManagedToken<'a> {
+    manager: &'a TokenManager,
+    key: TokenKey,
+}
+
+impl TokenSource for ManagedToken<'_> {
+    type Error = TokenError;
+
+    fn token(&self) -> impl Future<Output = Result<String, TokenError>> + Send {
+        // Boxed as a trait object: getting an authorizer token may first
+        // need the component token, through this very source, and the
+        // future's type cannot contain itself.
+        let get: Pin<Box<dyn Future<Output = Result<StoredToken, TokenError>> + Send + '_>> =
+            Box::pin(self.manager.get(&self.key));
+        async move { Ok(get.await?.token) }
+    }
+
+    async fn report_rejected(&self, token: &str) -> Result<(), TokenError> {
+        self.manager.report_rejected(&self.key, token).await?;
+        Ok(())
     }
 }
 
