@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use common::db::schema::wxcallback_rules;
-use common::db::{DbConnection, DbError};
+use common::db::{now, DbConnection, DbError};
 use common::message::RawFields;
-use common::tokens::store;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
@@ -349,7 +348,7 @@ pub fn list(
 /// any other invalid input is 1002 with the reason in `data`.
 pub fn add(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
     let c = input.check().map_err(AdminError::shown_as_refusal)?;
-    let now = store::now();
+    let now = now();
     let inserted = diesel::insert_into(wxcallback_rules::table)
         .values((
             wxcallback_rules::name.eq(&c.name),
@@ -393,7 +392,7 @@ pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminErr
             wxcallback_rules::rule_type.eq(RULE_TYPE_HTTP),
             wxcallback_rules::open.eq(c.open),
             wxcallback_rules::info.eq(&c.info),
-            wxcallback_rules::updatetime.eq(store::now()),
+            wxcallback_rules::updatetime.eq(now()),
         ))
         .execute(conn);
     match updated {
@@ -438,7 +437,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<(Rule, i32), AdminError>
 
 /// The sample push `POST /admin/callback-test` sends (wxcomponent's).
 pub fn sample_push(rule: &Rule) -> Value {
-    let now = store::now().and_utc().timestamp();
+    let now = now().and_utc().timestamp();
     if rule.info_type.is_empty() {
         let mut body = json!({
             "CreateTime": now,

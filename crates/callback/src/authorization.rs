@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use common::db::authorizers::{self, Details, Grant};
+use common::db::now;
 use common::message::AuthorizationChange;
 use common::tokens::store::{self, StoredToken};
 use common::tokens::{TokenError, TokenKey, TokenManager};
@@ -127,7 +128,7 @@ pub async fn exchange_code(
     };
     let token = StoredToken {
         token: info.authorizer_access_token.clone(),
-        expires_at: store::now() + TimeDelta::seconds(info.expires_in.max(0)),
+        expires_at: now() + TimeDelta::seconds(info.expires_in.max(0)),
     };
     tokens
         .db()

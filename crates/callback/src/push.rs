@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use common::db::{authorizers, DbError};
+use common::db::{authorizers, now, DbError};
 use common::message::{ComponentEvent, ComponentEventKind, Message, PassiveReply, RawFields};
 use common::tokens::{store, TokenKey};
 use sha1::{Digest, Sha1};
@@ -155,7 +155,7 @@ async fn reply_to(
         if let Some(answer) = release::answer(msg) {
             return Ok(match answer {
                 ReleaseAnswer::Reply(reply) => {
-                    PassiveReply::answering(msg, reply, store::now().and_utc().timestamp())
+                    PassiveReply::answering(msg, reply, now().and_utc().timestamp())
                         .to(opened.format)
                 }
                 ReleaseAnswer::ThroughApi { auth_code } => {

@@ -10,7 +10,7 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 use common::db::pushes::latest_authorizations;
-use common::db::{authorizers, DbConnection, DbError};
+use common::db::{authorizers, now, DbConnection, DbError};
 use common::message::{AuthorizationChange, ComponentEventKind};
 use common::tokens::store;
 use common::tokens::TokenManager;
@@ -52,7 +52,7 @@ pub async fn unfinished_authorizations(tokens: TokenManager) {
     let claimer = owner.clone();
     let found = tokens
         .db()
-        .run(move |conn| claim_unfinished(conn, &claimer, store::now()))
+        .run(move |conn| claim_unfinished(conn, &claimer, now()))
         .await;
     let work = match found {
         Ok(work) => work,

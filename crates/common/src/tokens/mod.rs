@@ -36,7 +36,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::SecretsSettings;
-use crate::db::{authorizers, Db, DbError};
+use crate::db::{authorizers, now, Db, DbError};
 use crate::secrets::{self, MasterKey};
 use crate::wechat::{with_token, TokenSource, WechatClient, WechatError};
 use store::StoredToken;
@@ -387,7 +387,7 @@ impl TokenManager {
         let deadline = tokio::time::Instant::now() + self.inner.options.lock_wait;
         loop {
             let owner = self.inner.owner.clone();
-            let until = store::now() + delta(self.inner.options.lock_ttl);
+            let until = now() + delta(self.inner.options.lock_ttl);
             let lock_key_c = lock_key.clone();
             let taken = self
                 .inner
@@ -464,7 +464,7 @@ impl TokenManager {
                 tracing::info!(token = ?key, expires_at = %token.expires_at, "token refreshed");
                 Ok(token)
             }
-            Err(e) => match current.or(stale).filter(|t| store::now() < t.expires_at) {
+            Err(e) => match current.or(stale).filter(|t| now() < t.expires_at) {
                 // The background refresher is told it failed (it retries with
                 // backoff); requests keep getting the current token meanwhile.
                 Some(_) if matches!(accept, Accept::ValidFor(_)) => Err(e),
@@ -630,11 +630,11 @@ impl TokenSource for ManagedToken<'_> {
 
 /// Whether `token` is still valid `margin` from now.
 fn valid_for(token: &StoredToken, margin: Duration) -> bool {
-    store::now() + delta(margin) < token.expires_at
+    now() + delta(margin) < token.expires_at
 }
 
 fn expiring(token: String, expires_in: i64) -> StoredToken {
-    let expires_at: NaiveDateTime = store::now() + TimeDelta::seconds(expires_in.max(0));
+    let expires_at: NaiveDateTime = now() + TimeDelta::seconds(expires_in.max(0));
     StoredToken { token, expires_at }
 }
 
