@@ -203,26 +203,11 @@ pub struct Listed {
     pub id: i32,
     /// Account appid.
     pub appid: String,
-    /// 0 mini program, 1 official account.
-    pub app_type: i32,
-    /// `service_type_info.id`.
-    pub service_type: i32,
-    /// Display name.
-    pub nick_name: String,
-    /// Original id.
-    pub user_name: String,
-    /// Avatar.
-    pub head_img: String,
-    /// QR code.
-    pub qrcode_url: String,
-    /// Owner.
-    pub principal_name: String,
+    /// What WeChat says about it (as stored, or fresh when WeChat answered).
+    #[serde(flatten)]
+    pub details: Details,
     /// Refresh token (the console offers to copy it).
     pub refresh_token: String,
-    /// Granted permission-set ids.
-    pub func_info: String,
-    /// `verify_type_info.id`.
-    pub verify_info: i32,
     /// RFC 3339 (UTC).
     pub auth_time: String,
     /// `register_type` (fresh from WeChat).
@@ -255,16 +240,8 @@ fn listed(row: &Authorizer, info: Option<&AuthorizerInfo>) -> Listed {
     Listed {
         id: row.id,
         appid: row.appid.clone(),
-        app_type: row.app_type,
-        service_type: row.service_type,
-        nick_name: row.nick_name.clone(),
-        user_name: row.user_name.clone(),
-        head_img: row.head_img.clone(),
-        qrcode_url: row.qrcode_url.clone(),
-        principal_name: row.principal_name.clone(),
+        details: row.details(),
         refresh_token: row.refresh_token.clone(),
-        func_info: row.func_info.clone(),
-        verify_info: row.verify_info,
         auth_time: row
             .auth_time
             .and_utc()

@@ -13,6 +13,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde::Serialize;
 
 use crate::db::schema::{authorizers, wxtoken};
 use crate::db::{now, upsert, DbConnection, DbError};
@@ -84,8 +85,10 @@ pub struct Grant {
 }
 
 /// What WeChat says about an account (`api_get_authorizer_info`), cut to
-/// the column widths.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the column widths. Serialized with wxcomponent's camelCase names, as the
+/// console's authorizer list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Details {
     /// 0 mini program, 1 official account.
     pub app_type: i32,
@@ -169,7 +172,8 @@ impl Authorizer {
         }
     }
 
-    fn details(&self) -> Details {
+    /// The stored details.
+    pub fn details(&self) -> Details {
         Details {
             app_type: self.app_type,
             service_type: self.service_type,
