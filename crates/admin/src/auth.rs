@@ -21,7 +21,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use common::db::schema::comm;
-use common::db::{DbConnection, DbError};
+use common::db::{now, DbConnection, DbError};
 use common::secrets::{self, MasterKey};
 use common::tokens::store;
 use diesel::prelude::*;
@@ -155,8 +155,8 @@ pub fn load_or_create_secret(
         .values((
             comm::key.eq(JWT_SECRET_KEY),
             comm::value.eq(&sealed),
-            comm::createtime.eq(store::now()),
-            comm::updatetime.eq(store::now()),
+            comm::createtime.eq(now()),
+            comm::updatetime.eq(now()),
         ))
         .execute(conn);
     match inserted {

@@ -6,14 +6,15 @@
 //! otherwise (`auditid`, `ScreenShot`, the QR codes the admin adds itself)
 //! are renamed on their field.
 
+use common::db::authorizers::{self, PageQuery};
+use common::tokens::TokenKey;
+use common::wechat::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::authorizers;
 use crate::error::AdminError;
 use crate::state::AppState;
-use crate::wxapi::{self, Method};
-use common::tokens::TokenKey;
+use crate::wxapi;
 
 /// Permission set of managed mini programs.
 pub const FUNC_MANAGED: i64 = 18;
@@ -155,7 +156,15 @@ pub async fn list(
 ) -> Result<(i64, Vec<DevWeApp>), AdminError> {
     let (total, rows) = state
         .db
-        .run(move |conn| authorizers::stored_page(conn, appid.as_deref(), offset, limit, true))
+        .run(move |conn| {
+            let query = PageQuery {
+                appid: appid.as_deref(),
+                offset,
+                limit,
+                managed_only: true,
+            };
+            authorizers::page(conn, &query)
+        })
         .await?;
     let records = futures_util::future::join_all(rows.into_iter().map(|row| async move {
         let (status, versions) = futures_util::join!(

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use common::config::Settings;
-use common::db::{pushes, Db, DbError};
+use common::db::{now, pushes, Db, DbError};
 use common::tokens::store;
 
 use crate::lockout;
@@ -80,7 +80,7 @@ impl Housekeeping {
         // one round per interval across replicas.
         let taken = self
             .db
-            .run(move |conn| store::try_lock(conn, LOCK_KEY, &owner, store::now() + interval))
+            .run(move |conn| store::try_lock(conn, LOCK_KEY, &owner, now() + interval))
             .await?;
         if !taken {
             return Ok(None);
@@ -103,7 +103,7 @@ impl Housekeeping {
         if retention_days == 0 {
             return Ok(report);
         }
-        let cutoff = store::now() - TimeDelta::days(i64::from(retention_days));
+        let cutoff = now() - TimeDelta::days(i64::from(retention_days));
         let batch_rows = self.settings.records.purge_batch_rows;
         loop {
             let purged = self

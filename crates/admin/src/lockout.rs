@@ -6,8 +6,7 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 use common::db::schema::counter;
-use common::db::{upsert, DbConnection, DbError};
-use common::tokens::store;
+use common::db::{now, upsert, DbConnection, DbError};
 use diesel::prelude::*;
 
 /// The `counter` key of failed logins from `ip`.
@@ -16,7 +15,7 @@ pub fn key(ip: &str) -> String {
 }
 
 fn window_start(window_secs: i64) -> NaiveDateTime {
-    store::now() - TimeDelta::seconds(window_secs.max(1))
+    now() - TimeDelta::seconds(window_secs.max(1))
 }
 
 /// Failed logins from `ip` in the current window.
@@ -39,7 +38,7 @@ pub fn failures(conn: &mut DbConnection, ip: &str, window_secs: i64) -> Result<u
 /// IP each count, and none of them can deadlock another on InnoDB.
 pub fn record_failure(conn: &mut DbConnection, ip: &str, window_secs: i64) -> Result<u32, DbError> {
     let key = key(ip);
-    let now = store::now();
+    let now = now();
     // A window that has passed starts again at 1.
     let restarted = diesel::update(
         counter::table

@@ -6,7 +6,8 @@
 use common::config::{DatabaseUrl, Settings};
 use common::db::DbConnection;
 use common::secrets::{self, MasterKey, COMPONENT_SECRET_KEY};
-use common::tokens::store;
+use common::tokens::{store, TokenKey};
+use common::wechat::with_token;
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -233,25 +234,15 @@ mod tests {
 /// A pre-authorization code from WeChat (component token retried once
 /// after a rejection).
 pub async fn preauthcode(state: &AppState) -> Result<common::wechat::PreAuthCode, AdminError> {
-    let mut retried = false;
-    loop {
-        let token = state.tokens.component_token().await?;
-        let answer = state
-            .tokens
+    let tokens = &state.tokens;
+    let component = tokens.source(TokenKey::Component);
+    Ok(with_token(&component, |token| async move {
+        tokens
             .client()
-            .create_preauthcode(&token, state.tokens.component_appid())
-            .await;
-        match answer {
-            Err(e) if e.is_token_rejected() && !retried => {
-                state
-                    .tokens
-                    .report_rejected(&common::tokens::TokenKey::Component, &token)
-                    .await?;
-                retried = true;
-            }
-            other => return Ok(other?),
-        }
-    }
+            .create_preauthcode(&token, tokens.component_appid())
+            .await
+    })
+    .await??)
 }
 
 /// What an authorization link is for.

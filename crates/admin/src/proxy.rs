@@ -15,7 +15,7 @@
 
 use chrono::NaiveDateTime;
 use common::db::schema::proxy_routes;
-use common::db::{DbConnection, DbError};
+use common::db::{now, DbConnection, DbError};
 use common::routing::{ProxyRoute, RoutingDocument, UpstreamAddress, UpstreamError};
 use common::secrets;
 use common::tokens::store;
@@ -226,7 +226,7 @@ fn duplicate(prefix: &str) -> AdminError {
 /// Adds a route; a duplicate prefix is 1001.
 pub fn add(conn: &mut DbConnection, input: &RouteInput) -> Result<(), AdminError> {
     let (prefix, upstream) = input.check()?;
-    let now = store::now();
+    let now = now();
     let inserted = diesel::insert_into(proxy_routes::table)
         .values((
             proxy_routes::prefix.eq(&prefix),
@@ -262,7 +262,7 @@ pub fn update(conn: &mut DbConnection, input: &RouteInput) -> Result<(), AdminEr
             proxy_routes::upstream.eq(&upstream),
             proxy_routes::stripprefix.eq(i32::from(input.strip_prefix)),
             proxy_routes::open.eq(i32::from(input.open)),
-            proxy_routes::updatetime.eq(store::now()),
+            proxy_routes::updatetime.eq(now()),
         ))
         .execute(conn);
     match updated {

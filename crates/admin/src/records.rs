@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, NaiveDateTime};
 use common::db::schema::{wxcallback_biz, wxcallback_component};
-use common::db::{DbConnection, DbError};
-use common::tokens::store;
+use common::db::{now, DbConnection, DbError};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -45,7 +44,7 @@ impl Window {
     /// Reads `startTime`, `endTime` (Unix seconds; default 0 and now),
     /// `offset` and `limit`.
     pub fn from_query(query: &Query) -> Result<Self, AdminError> {
-        let now = store::now().and_utc().timestamp();
+        let now = now().and_utc().timestamp();
         let start = time_param(query, "startTime", 0)?;
         let end = time_param(query, "endTime", now)?;
         if end < start {

@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use common::db::schema::wxcallback_rules;
-use common::db::{DbConnection, DbError};
+use common::db::{now, DbConnection, DbError};
 use common::forward::{self, Forward, Target, RULE_TYPE_HTTP};
 use common::message::{Format, RawFields};
-use common::tokens::store;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
@@ -263,7 +262,7 @@ pub fn list(
 /// any other invalid input is 1002 with the reason in `data`.
 pub fn add(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
     let c = input.check().map_err(AdminError::shown_as_refusal)?;
-    let now = store::now();
+    let now = now();
     let inserted = diesel::insert_into(wxcallback_rules::table)
         .values((
             wxcallback_rules::name.eq(&c.name),
@@ -307,7 +306,7 @@ pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminErr
             wxcallback_rules::rule_type.eq(RULE_TYPE_HTTP),
             wxcallback_rules::open.eq(c.open),
             wxcallback_rules::info.eq(&c.info),
-            wxcallback_rules::updatetime.eq(store::now()),
+            wxcallback_rules::updatetime.eq(now()),
         ))
         .execute(conn);
     match updated {
@@ -369,7 +368,7 @@ pub fn sample_push(rule: &Rule) -> RawFields {
     set("Data", "TestData");
     fields.insert(
         "CreateTime".to_string(),
-        json!(store::now().and_utc().timestamp()),
+        json!(now().and_utc().timestamp()),
     );
     RawFields::from(fields)
 }

@@ -14,8 +14,7 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use common::db::schema::user;
-use common::db::{DbConnection, DbError};
-use common::tokens::store;
+use common::db::{now, DbConnection, DbError};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use md5::{Digest as _, Md5};
@@ -186,7 +185,7 @@ pub fn find_by_id(conn: &mut DbConnection, id: i32) -> Result<Option<User>, DbEr
 /// Replaces the stored hash of `id`.
 pub fn set_password(conn: &mut DbConnection, id: i32, hash: &str) -> Result<(), DbError> {
     diesel::update(user::table.find(id))
-        .set((user::password.eq(hash), user::updatetime.eq(store::now())))
+        .set((user::password.eq(hash), user::updatetime.eq(now())))
         .execute(conn)?;
     Ok(())
 }
@@ -194,7 +193,7 @@ pub fn set_password(conn: &mut DbConnection, id: i32, hash: &str) -> Result<(), 
 /// Renames `id`; `Ok(false)` when the name is taken by another user.
 pub fn set_username(conn: &mut DbConnection, id: i32, name: &str) -> Result<bool, DbError> {
     let result = diesel::update(user::table.find(id))
-        .set((user::username.eq(name), user::updatetime.eq(store::now())))
+        .set((user::username.eq(name), user::updatetime.eq(now())))
         .execute(conn);
     match result {
         Ok(_) => Ok(true),
@@ -250,8 +249,8 @@ pub fn ensure_first_admin(
         .values((
             user::username.eq(username),
             user::password.eq(&hash),
-            user::createtime.eq(store::now()),
-            user::updatetime.eq(store::now()),
+            user::createtime.eq(now()),
+            user::updatetime.eq(now()),
         ))
         .execute(conn);
     match inserted {

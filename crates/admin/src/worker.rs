@@ -10,9 +10,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::db::schema::{authorizers, wxtoken};
+use common::db::authorizers;
 use common::tokens::{store, TokenError, TokenKey, TokenManager};
-use diesel::prelude::*;
 use futures_util::stream::{self, StreamExt as _};
 use tokio::time::Instant;
 
@@ -84,11 +83,7 @@ async fn watched(tokens: &TokenManager) -> Result<Vec<TokenKey>, TokenError> {
         .db()
         .run(|conn| {
             let has_ticket = store::load_ticket(conn)?.is_some_and(|(t, _)| !t.is_empty());
-            let appids: Vec<String> = wxtoken::table
-                .inner_join(authorizers::table.on(authorizers::appid.eq(wxtoken::appid)))
-                .filter(wxtoken::token_type.eq(store::TOKEN_TYPE_AUTHORIZER))
-                .select(wxtoken::appid)
-                .load(conn)?;
+            let appids = authorizers::with_access_token(conn)?;
             Ok((has_ticket, appids))
         })
         .await?;

@@ -1,6 +1,7 @@
 //! WeChat calls made with a platform or authorizer token. A token WeChat
-//! rejects (40001/42001) is reported to the token core (invalidated only if
-//! still current) and the call is made once more with the fresh one.
+//! rejects is reported to the token core (invalidated only if still
+//! current) and the call is made once more with the fresh one
+//! ([`common::wechat::with_token`]).
 //! Failures map as [`crate::error`] says: WeChat's refusal (`errcode` ≠ 0)
 //! is [`AdminError::Wechat`], an unreachable or unreadable WeChat is
 //! [`AdminError::Upstream`].
@@ -10,20 +11,12 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use common::tokens::TokenKey;
-use common::wechat::WechatError;
+use common::wechat::with_token::answer_rejects_token;
+use common::wechat::{with_token, with_token_checked, Method};
 use serde_json::Value;
 
 use crate::error::AdminError;
 use crate::state::AppState;
-
-/// HTTP method of a WeChat call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// GET with query parameters only.
-    Get,
-    /// POST with a JSON body.
-    Post,
-}
 
 fn token_param(key: &TokenKey) -> &'static str {
     match key {
@@ -41,24 +34,17 @@ pub async fn call(
     query: &[(&str, &str)],
     body: &Value,
 ) -> Result<Value, AdminError> {
-    let mut retried = false;
-    loop {
-        let token = state.tokens.get(key).await?.token;
-        let mut params: Vec<(&str, &str)> = vec![(token_param(key), token.as_str())];
+    let tokens = &state.tokens;
+    let param = token_param(key);
+    Ok(with_token(&tokens.source(key.clone()), |token| async move {
+        let mut params: Vec<(&str, &str)> = vec![(param, token.as_str())];
         params.extend_from_slice(query);
-        let client = state.tokens.client();
-        let answer: Result<Value, WechatError> = match method {
-            Method::Get => client.get_json(path, &params).await,
-            Method::Post => client.post_json(path, &params, body).await,
-        };
-        match answer {
-            Err(e) if e.is_token_rejected() && !retried => {
-                state.tokens.report_rejected(key, &token).await?;
-                retried = true;
-            }
-            other => return Ok(other?),
-        }
-    }
+        tokens
+            .client()
+            .request_json(method, path, &params, body)
+            .await
+    })
+    .await??)
 }
 
 /// Calls with an authorizer's token.
@@ -106,11 +92,17 @@ fn error_in(path: &str, bytes: &[u8]) -> AdminError {
     }
 }
 
+/// Whether an answer that should have been something else is WeChat
+/// rejecting the token.
 fn rejected(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(bytes)
-        .ok()
-        .and_then(|v| v.get("errcode").and_then(Value::as_i64))
-        .is_some_and(|c| matches!(c, 40001 | 40014 | 42001))
+    serde_json::from_slice::<Value>(bytes).is_ok_and(|v| answer_rejects_token(&v))
+}
+
+/// What WeChat sent back, read whole.
+struct Fetched {
+    status: reqwest::StatusCode,
+    is_image: bool,
+    bytes: Vec<u8>,
 }
 
 /// Fetches an image (QR codes) with an authorizer's token; answers it as
@@ -122,14 +114,13 @@ pub async fn authorizer_image(
     path: &str,
     body: &Value,
 ) -> Result<String, AdminError> {
-    let key = TokenKey::Authorizer(appid.to_string());
-    let url = format!("{}{path}", state.tokens.client().base_url());
-    let mut retried = false;
-    loop {
-        let token = state.tokens.get(&key).await?.token;
+    let url = &format!("{}{path}", state.tokens.client().base_url());
+    let source = state.tokens.source(TokenKey::Authorizer(appid.to_string()));
+    let is_refusal = |answer: &Result<Fetched, AdminError>| matches!(answer, Ok(f) if !(f.status.is_success() && f.is_image) && rejected(&f.bytes));
+    let fetched = with_token_checked(&source, is_refusal, |token| async move {
         let request = match method {
-            Method::Get => state.http.get(&url),
-            Method::Post => state.http.post(&url).json(body),
+            Method::Get => state.http.get(url),
+            Method::Post => state.http.post(url).json(body),
         };
         let response = request
             .query(&[("access_token", token.as_str())])
@@ -143,22 +134,23 @@ pub async fn authorizer_image(
             .is_some_and(|v| v.starts_with("image/"));
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| transport(path, e))?;
-        if status.is_success() && is_image {
-            return Ok(STANDARD.encode(&bytes));
-        }
-        if rejected(&bytes) && !retried {
-            state.tokens.report_rejected(&key, &token).await?;
-            retried = true;
-            continue;
-        }
-        if !status.is_success() {
-            return Err(AdminError::Upstream(format!(
-                "WeChat answered HTTP {} for {path}",
-                status.as_u16()
-            )));
-        }
-        return Err(error_in(path, &bytes));
+        Ok(Fetched {
+            status,
+            is_image,
+            bytes: bytes.to_vec(),
+        })
+    })
+    .await??;
+    if fetched.status.is_success() && fetched.is_image {
+        return Ok(STANDARD.encode(&fetched.bytes));
     }
+    if !fetched.status.is_success() {
+        return Err(AdminError::Upstream(format!(
+            "WeChat answered HTTP {} for {path}",
+            fetched.status.as_u16()
+        )));
+    }
+    Err(error_in(path, &fetched.bytes))
 }
 
 /// Timeout of `/cgi-bin/media/upload`, wxcomponent's: a 10 MB video takes
@@ -176,14 +168,15 @@ pub async fn upload_media(
     data: Vec<u8>,
 ) -> Result<Value, AdminError> {
     let path = "/cgi-bin/media/upload";
-    let key = TokenKey::Authorizer(appid.to_string());
-    let url = format!("{}{path}", state.tokens.client().base_url());
+    let url = &format!("{}{path}", state.tokens.client().base_url());
     let timeout = MEDIA_UPLOAD_TIMEOUT.max(Duration::from_millis(
         state.settings.tokens.wechat_timeout_ms,
     ));
-    let mut retried = false;
-    loop {
-        let token = state.tokens.get(&key).await?.token;
+    let source = state.tokens.source(TokenKey::Authorizer(appid.to_string()));
+    let is_refusal =
+        |answer: &Result<Fetched, AdminError>| matches!(answer, Ok(f) if rejected(&f.bytes));
+    let data = &data;
+    let fetched = with_token_checked(&source, is_refusal, |token| async move {
         let part = reqwest::multipart::Part::bytes(data.clone())
             .file_name(file_name.to_string())
             .mime_str(content_type)
@@ -191,7 +184,7 @@ pub async fn upload_media(
         let form = reqwest::multipart::Form::new().part("media", part);
         let response = state
             .http
-            .post(&url)
+            .post(url)
             .query(&[("access_token", token.as_str()), ("type", media_type)])
             .timeout(timeout)
             .multipart(form)
@@ -200,21 +193,23 @@ pub async fn upload_media(
             .map_err(|e| transport(path, e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| transport(path, e))?;
-        if rejected(&bytes) && !retried {
-            state.tokens.report_rejected(&key, &token).await?;
-            retried = true;
-            continue;
-        }
-        if !status.is_success() {
-            return Err(AdminError::Upstream(format!(
-                "WeChat answered HTTP {} for {path}",
-                status.as_u16()
-            )));
-        }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|_| error_in(path, &bytes))?;
-        if value.get("errcode").and_then(Value::as_i64).unwrap_or(0) != 0 {
-            return Err(error_in(path, &bytes));
-        }
-        return Ok(value);
+        Ok(Fetched {
+            status,
+            is_image: false,
+            bytes: bytes.to_vec(),
+        })
+    })
+    .await??;
+    if !fetched.status.is_success() {
+        return Err(AdminError::Upstream(format!(
+            "WeChat answered HTTP {} for {path}",
+            fetched.status.as_u16()
+        )));
     }
+    let value: Value =
+        serde_json::from_slice(&fetched.bytes).map_err(|_| error_in(path, &fetched.bytes))?;
+    if value.get("errcode").and_then(Value::as_i64).unwrap_or(0) != 0 {
+        return Err(error_in(path, &fetched.bytes));
+    }
+    Ok(value)
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use common::wechat::TokenSource;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -88,8 +89,24 @@ impl InnerClient {
             .await
     }
 
-    /// Reports that WeChat rejected `token` (40001/42001); `appid` empty for
-    /// the component token.
+    /// An authorizer's token as a [`TokenSource`], for calling WeChat with it.
+    pub fn authorizer<'a>(&'a self, appid: &'a str) -> InnerToken<'a> {
+        InnerToken {
+            client: self,
+            appid,
+        }
+    }
+
+    /// The platform's `component_access_token` as a [`TokenSource`].
+    pub fn component(&self) -> InnerToken<'_> {
+        InnerToken {
+            client: self,
+            appid: "",
+        }
+    }
+
+    /// Reports that WeChat rejected `token`; `appid` empty for the
+    /// component token.
     pub async fn report_rejected(&self, appid: &str, token: &str) -> Result<(), InnerError> {
         let response = self
             .request(reqwest::Method::POST, "/inner/token-rejected")
@@ -131,5 +148,28 @@ impl InnerClient {
                 message: other.error_msg,
             }),
         }
+    }
+}
+
+/// One token the inner API hands out: an authorizer's, or the platform's
+/// (`appid` empty, as the inner API spells it).
+pub struct InnerToken<'a> {
+    client: &'a InnerClient,
+    appid: &'a str,
+}
+
+impl TokenSource for InnerToken<'_> {
+    type Error = InnerError;
+
+    async fn token(&self) -> Result<String, InnerError> {
+        if self.appid.is_empty() {
+            self.client.component_token().await
+        } else {
+            self.client.authorizer_token(self.appid).await
+        }
+    }
+
+    async fn report_rejected(&self, token: &str) -> Result<(), InnerError> {
+        self.client.report_rejected(self.appid, token).await
     }
 }

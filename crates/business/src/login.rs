@@ -6,6 +6,7 @@
 
 use common::db::schema::{comm, wxc_mp_sessions};
 use common::db::{upsert, Db, DbConnection, DbError};
+use common::wechat::{raw_rejects_token, with_token_checked};
 use diesel::prelude::*;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
@@ -158,32 +159,28 @@ async fn component_session(
     code: &str,
 ) -> Result<Session, BusinessError> {
     let component_appid = state.component_appid.as_str();
-    for attempt in 0..2 {
-        let token = state.inner.component_token().await?;
-        let answer = state
-            .wechat
-            .get_raw(
-                "/sns/component/jscode2session",
-                &[
-                    ("appid", appid),
-                    ("js_code", code),
-                    ("grant_type", "authorization_code"),
-                    ("component_appid", component_appid),
-                    ("component_access_token", token.as_str()),
-                ],
-            )
-            .await
-            .map_err(|e| BusinessError::Upstream(e.to_string()))?;
-        let errcode = answer.get("errcode").and_then(Value::as_i64).unwrap_or(0);
-        if attempt == 0 && matches!(errcode, 40001 | 40014 | 42001) {
-            state.inner.report_rejected("", &token).await?;
-            continue;
-        }
-        return session_from(answer);
-    }
-    Err(BusinessError::Upstream(
-        "component token rejected twice".into(),
-    ))
+    let wechat = &state.wechat;
+    let answer = with_token_checked(
+        &state.inner.component(),
+        raw_rejects_token,
+        |token| async move {
+            wechat
+                .get_raw(
+                    "/sns/component/jscode2session",
+                    &[
+                        ("appid", appid),
+                        ("js_code", code),
+                        ("grant_type", "authorization_code"),
+                        ("component_appid", component_appid),
+                        ("component_access_token", token.as_str()),
+                    ],
+                )
+                .await
+        },
+    )
+    .await?
+    .map_err(|e| BusinessError::Upstream(e.to_string()))?;
+    session_from(answer)
 }
 
 fn session_from(answer: Value) -> Result<Session, BusinessError> {

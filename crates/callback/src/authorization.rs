@@ -7,13 +7,12 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use common::db::schema::authorizers;
-use common::db::{upsert, DbError};
+use common::db::authorizers::{self, Details, Grant};
+use common::db::now;
 use common::message::AuthorizationChange;
 use common::tokens::store::{self, StoredToken};
 use common::tokens::{TokenError, TokenKey, TokenManager};
 use common::wechat::WechatError;
-use diesel::prelude::*;
 
 /// WeChat codes after which retrying cannot help (code invalid/expired/used,
 /// account not authorized).
@@ -122,36 +121,21 @@ pub async fn exchange_code(
         }));
     }
     let appid = change.authorizer_appid.clone();
-    let refresh_token = info.authorizer_refresh_token.clone();
-    let func_info = info.func_info_ids();
-    let auth_time = common::db::stored_time(authorized_at);
+    let grant = Grant {
+        refresh_token: info.authorizer_refresh_token.clone(),
+        func_info: info.func_info_ids(),
+        auth_time: common::db::stored_time(authorized_at),
+    };
     let token = StoredToken {
         token: info.authorizer_access_token.clone(),
-        expires_at: store::now() + TimeDelta::seconds(info.expires_in.max(0)),
+        expires_at: now() + TimeDelta::seconds(info.expires_in.max(0)),
     };
     tokens
         .db()
         .run(move |conn| {
             // The grant first: if the process dies before the token is saved,
             // the token core fetches one from the stored refresh token.
-            let grant = (
-                authorizers::refreshtoken.eq(&refresh_token),
-                authorizers::funcinfo.eq(&func_info),
-                authorizers::authtime.eq(auth_time),
-            );
-            upsert(
-                conn,
-                |conn| {
-                    diesel::update(authorizers::table.filter(authorizers::appid.eq(&appid)))
-                        .set((grant, authorizers::updatetime.eq(store::now())))
-                        .execute(conn)
-                },
-                |conn| {
-                    diesel::insert_into(authorizers::table)
-                        .values((authorizers::appid.eq(&appid), grant))
-                        .execute(conn)
-                },
-            )?;
+            authorizers::grant(conn, &appid, &grant)?;
             store::save_token(conn, store::TOKEN_TYPE_AUTHORIZER, &appid, &token)
         })
         .await?;
@@ -162,65 +146,18 @@ pub async fn exchange_code(
 /// Fetches `api_get_authorizer_info` and stores the account's details.
 pub async fn store_details(tokens: &TokenManager, appid: &str) -> Result<(), TokenError> {
     let component_token = tokens.component_token().await?;
-    let details = tokens
+    let info = tokens
         .client()
         .authorizer_info(&component_token, tokens.component_appid(), appid)
         .await?;
-    let row = Details {
-        app_type: details.app_type(),
-        service_type: clamp(details.service_type()),
-        nick_name: details.nick_name(),
-        user_name: details.user_name(),
-        head_img: details.head_img(),
-        qrcode_url: details.qrcode_url(),
-        principal_name: details.principal_name(),
-        func_info: details.func_info_ids(),
-        verify_info: clamp(details.verify_type()),
-    };
-    let appid = appid.to_string();
-    tokens.db().run(move |conn| row.store(conn, &appid)).await?;
-    Ok(())
-}
-
-fn clamp(v: i64) -> i32 {
-    i32::try_from(v).unwrap_or(-1)
-}
-
-struct Details {
-    app_type: i32,
-    service_type: i32,
-    nick_name: String,
-    user_name: String,
-    head_img: String,
-    qrcode_url: String,
-    principal_name: String,
-    func_info: String,
-    verify_info: i32,
-}
-
-impl Details {
-    fn store(&self, conn: &mut common::db::DbConnection, appid: &str) -> Result<(), DbError> {
-        let mut changes = diesel::update(authorizers::table.filter(authorizers::appid.eq(appid)))
-            .set((
-                authorizers::apptype.eq(self.app_type),
-                authorizers::servicetype.eq(self.service_type),
-                authorizers::nickname.eq(&self.nick_name),
-                authorizers::username.eq(&self.user_name),
-                authorizers::headimg.eq(&self.head_img),
-                authorizers::qrcodeurl.eq(&self.qrcode_url),
-                authorizers::principalname.eq(&self.principal_name),
-                authorizers::verifyinfo.eq(self.verify_info),
-                authorizers::updatetime.eq(store::now()),
-            ))
-            .execute(conn)?;
-        if !self.func_info.is_empty() {
-            changes += diesel::update(authorizers::table.filter(authorizers::appid.eq(appid)))
-                .set(authorizers::funcinfo.eq(&self.func_info))
-                .execute(conn)?;
-        }
-        if changes == 0 {
-            tracing::warn!(%appid, "authorizer gone before its details arrived");
-        }
-        Ok(())
+    let details = Details::from(&info);
+    let lookup = appid.to_string();
+    let stored = tokens
+        .db()
+        .run(move |conn| authorizers::store_details(conn, &lookup, &details))
+        .await?;
+    if !stored {
+        tracing::warn!(%appid, "authorizer gone before its details arrived");
     }
+    Ok(())
 }

@@ -119,7 +119,7 @@ impl Application {
             let mut every = tokio::time::interval(Duration::from_secs(600));
             loop {
                 every.tick().await;
-                let cutoff = common::tokens::store::now() - chrono::TimeDelta::days(1);
+                let cutoff = common::db::now() - chrono::TimeDelta::days(1);
                 if let Err(e) = db.run(move |conn| records::purge_dedup(conn, cutoff)).await {
                     tracing::warn!(error = %e, "could not purge old de-duplication keys");
                 }

@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-use common::db::schema::authorizers;
-use common::db::DbError;
+use common::db::{authorizers, now, DbError};
 use common::message::{ComponentEvent, ComponentEventKind, Message, PassiveReply, RawFields};
 use common::tokens::{store, TokenKey};
-use diesel::prelude::*;
 use sha1::{Digest, Sha1};
 
 use crate::error::CallbackError;
@@ -99,9 +97,7 @@ fn apply_in_transaction(
     match kind {
         ComponentEventKind::VerifyTicket { ticket } => store::save_ticket(conn, ticket),
         ComponentEventKind::Unauthorized { authorizer_appid } => {
-            diesel::delete(authorizers::table.filter(authorizers::appid.eq(authorizer_appid)))
-                .execute(conn)?;
-            store::delete_tokens(conn, authorizer_appid)?;
+            authorizers::remove(conn, authorizer_appid)?;
             Ok(())
         }
         _ => Ok(()),
@@ -159,7 +155,7 @@ async fn reply_to(
         if let Some(answer) = release::answer(msg) {
             return Ok(match answer {
                 ReleaseAnswer::Reply(reply) => {
-                    PassiveReply::answering(msg, reply, store::now().and_utc().timestamp())
+                    PassiveReply::answering(msg, reply, now().and_utc().timestamp())
                         .to(opened.format)
                 }
                 ReleaseAnswer::ThroughApi { auth_code } => {

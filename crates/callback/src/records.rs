@@ -5,8 +5,7 @@
 
 use chrono::NaiveDateTime;
 use common::db::schema::{wxcallback_biz, wxcallback_component, wxcallback_dedup};
-use common::db::{stored_time, DbConnection, DbError};
-use common::tokens::store;
+use common::db::{now, stored_time, DbConnection, DbError};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -71,7 +70,7 @@ where
 pub fn insert_component(conn: &mut DbConnection, record: &ComponentRecord) -> Result<(), DbError> {
     diesel::insert_into(wxcallback_component::table)
         .values((
-            wxcallback_component::receivetime.eq(store::now()),
+            wxcallback_component::receivetime.eq(now()),
             wxcallback_component::createtime.eq(stored_time(record.create_time)),
             wxcallback_component::infotype.eq(&record.info_type),
             wxcallback_component::postbody.eq(&record.body),
@@ -84,7 +83,7 @@ pub fn insert_component(conn: &mut DbConnection, record: &ComponentRecord) -> Re
 pub fn insert_biz(conn: &mut DbConnection, record: &BizRecord) -> Result<(), DbError> {
     diesel::insert_into(wxcallback_biz::table)
         .values((
-            wxcallback_biz::receivetime.eq(store::now()),
+            wxcallback_biz::receivetime.eq(now()),
             wxcallback_biz::createtime.eq(stored_time(record.create_time)),
             wxcallback_biz::tousername.eq(&record.to_user_name),
             wxcallback_biz::appid.eq(&record.appid),

@@ -10,12 +10,10 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 use common::db::pushes::latest_authorizations;
-use common::db::schema::authorizers;
-use common::db::{DbConnection, DbError};
+use common::db::{authorizers, now, DbConnection, DbError};
 use common::message::{AuthorizationChange, ComponentEventKind};
 use common::tokens::store;
 use common::tokens::TokenManager;
-use diesel::prelude::*;
 
 use crate::authorization;
 use common::db::stored_time;
@@ -54,7 +52,7 @@ pub async fn unfinished_authorizations(tokens: TokenManager) {
     let claimer = owner.clone();
     let found = tokens
         .db()
-        .run(move |conn| claim_unfinished(conn, &claimer, store::now()))
+        .run(move |conn| claim_unfinished(conn, &claimer, now()))
         .await;
     let work = match found {
         Ok(work) => work,
@@ -119,14 +117,9 @@ fn unfinished(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Unfinis
         else {
             continue;
         };
-        let grant: Option<(NaiveDateTime, String)> = authorizers::table
-            .filter(authorizers::appid.eq(&change.authorizer_appid))
-            .select((authorizers::authtime, authorizers::username))
-            .first(conn)
-            .optional()?;
-        match grant {
-            Some((granted, user_name)) if granted >= stored_time(event.create_time) => {
-                if user_name.is_empty() {
+        match authorizers::find(conn, &change.authorizer_appid)? {
+            Some(stored) if stored.auth_time >= stored_time(event.create_time) => {
+                if stored.user_name.is_empty() {
                     work.push(Unfinished::Details(change.authorizer_appid));
                 }
             }

@@ -33,6 +33,10 @@ pub struct ComponentState {
     pub preauth_codes: BTreeMap<String, PreAuthCode>,
     /// Authorization codes minted by authorizations, by code.
     pub auth_codes: BTreeMap<String, AuthCode>,
+    /// `authorizer_info` fields set by `/__sim/authorizer-info`, by appid:
+    /// `api_get_authorizer_info` answers them instead of the generated ones
+    /// (a nickname longer than usual, a changed avatar).
+    pub authorizer_info: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     /// How often `clear_quota` was called, per appid.
     pub quota_clears: BTreeMap<String, u64>,
     /// The most recent pushes, newest last (bounded by [`PUSH_LOG_LEN`]).

@@ -11,8 +11,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use common::config::Settings;
 use common::db::schema::{counter, wxcallback_biz, wxcallback_component};
 use common::db::testing::TestDatabase;
-use common::db::Db;
-use common::tokens::store;
+use common::db::{now, Db};
 use diesel::prelude::*;
 
 /// How long a background round may take to show, polled (never a pass/fail timing).
@@ -22,7 +21,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 const QUIET: &[(&str, &str)] = &[("WXC__ADMIN__HOUSEKEEPING_INTERVAL_SECS", "0")];
 
 fn ago(delta: TimeDelta) -> NaiveDateTime {
-    store::now() - delta
+    now() - delta
 }
 
 async fn seed_failures(db: &Db, ip: &str, started: NaiveDateTime) {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::support::{eventually, Sim, TestApp};
 use chrono::TimeDelta;
+use common::db::now;
 use common::db::testing::TestDatabase;
 use common::tokens::{store, TokenKey};
 use futures::future::join_all;
@@ -25,7 +26,7 @@ async fn store_expired_token(app: &TestApp) {
                 &appid,
                 &store::StoredToken {
                     token: "expired-component-token".into(),
-                    expires_at: store::now() - TimeDelta::seconds(30),
+                    expires_at: now() - TimeDelta::seconds(30),
                 },
             )
         })
@@ -144,7 +145,7 @@ async fn the_refresher_renews_tokens_before_they_expire() {
     assert_ne!(new_authorizer.token, authorizer.token);
     // Renewed ahead of expiry: the old token had not expired yet.
     assert!(
-        store::now() < component.expires_at + TimeDelta::seconds(1),
+        now() < component.expires_at + TimeDelta::seconds(1),
         "the component token was renewed before it expired"
     );
     let (_, answer) = app.inner_get("/inner/component-access-token").await;

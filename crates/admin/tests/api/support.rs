@@ -9,7 +9,7 @@ use actix_web::web;
 use admin::Application;
 use common::config::Settings;
 use common::db::testing::TestDatabase;
-use common::db::Db;
+use common::db::{now, Db};
 use common::tokens::store;
 use serde_json::{json, Value};
 use wxsim::{SimSettings, SimState, WxSim};
@@ -320,8 +320,8 @@ impl TestApp {
                         authorizers::nickname.eq("seeded"),
                         authorizers::refreshtoken.eq(&refresh_c),
                         authorizers::funcinfo.eq("1|2|3"),
-                        authorizers::authtime.eq(store::now()),
-                        authorizers::updatetime.eq(store::now()),
+                        authorizers::authtime.eq(now()),
+                        authorizers::updatetime.eq(now()),
                     ))
                     .execute(conn)?;
                 Ok(())

@@ -113,14 +113,7 @@ async fn an_account_unauthorized_while_its_token_is_fetched_keeps_no_token() {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         // What the callback receiver does on an `unauthorized` push.
         app.db()
-            .run(move |conn| {
-                use common::db::schema::authorizers;
-                use diesel::prelude::*;
-                diesel::delete(authorizers::table.filter(authorizers::appid.eq(appid)))
-                    .execute(conn)?;
-                common::tokens::store::delete_tokens(conn, appid)?;
-                Ok(())
-            })
+            .run(move |conn| common::db::authorizers::remove(conn, appid))
             .await
             .expect("unauthorized");
     };

@@ -7,6 +7,7 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use common::wechat::Method;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,7 +15,7 @@ use serde_json::{json, Value};
 use crate::error::BusinessError;
 use crate::fields::Fields;
 use crate::routes::login::bearer;
-use crate::wechat::{self, Method};
+use crate::wechat;
 use crate::{menu, AppState};
 
 /// Registers the official-account routes.

@@ -12,7 +12,7 @@ fn opener(state: &CallbackState) -> Opener<'_> {
         crypt: state.crypt.as_ref(),
         cloudrun_mode: state.settings.cloudrun_mode,
         max_clock_skew_secs: state.settings.max_clock_skew_secs,
-        now: common::tokens::store::now().and_utc().timestamp(),
+        now: common::db::now().and_utc().timestamp(),
     }
 }
 

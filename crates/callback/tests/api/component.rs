@@ -145,6 +145,54 @@ async fn an_authorization_makes_an_authorizer_with_its_refresh_token() {
 }
 
 #[tokio::test]
+async fn a_nickname_longer_than_its_column_is_stored_cut_at_once() {
+    let stack = Stack::start().await;
+    stack.push_ticket().await;
+    let appid = "wxlongnickname0001";
+    // 40 characters (120 bytes in UTF-8) for a VARCHAR(32) column, and an
+    // owner's name over its 64; strict MySQL refuses either uncut.
+    let nick_name = "名字很长的公众号".repeat(5);
+    let principal_name = "主体".repeat(40);
+    stack
+        .sim_post(
+            "/__sim/authorizer-info",
+            json!({"authorizer_appid": appid, "authorizer_info": {
+                "nick_name": nick_name,
+                "principal_name": principal_name,
+            }}),
+        )
+        .await;
+    stack.authorize(appid).await;
+    stack
+        .eventually("the authorizer's details are stored", || async {
+            !nickname_of(&stack, appid).await.is_empty()
+        })
+        .await;
+    let expected: String = nick_name.chars().take(32).collect();
+    assert_eq!(nickname_of(&stack, appid).await, expected);
+    let lookup = appid.to_string();
+    let principal: String = stack
+        .db
+        .run(move |conn| {
+            Ok(authorizers::table
+                .filter(authorizers::appid.eq(&lookup))
+                .select(authorizers::principalname)
+                .first(conn)?)
+        })
+        .await
+        .expect("query");
+    assert_eq!(principal.chars().count(), 64, "{principal}");
+    assert_eq!(
+        stack
+            .sim
+            .calls
+            .count("/cgi-bin/component/api_get_authorizer_info"),
+        1,
+        "stored at the first try, not retried"
+    );
+}
+
+#[tokio::test]
 async fn the_authorization_is_retried_while_wechat_fails() {
     let stack = Stack::start().await;
     stack.push_ticket().await;

@@ -7,6 +7,8 @@
 //! with a named lock). Diesel is synchronous, so [`Db::run`] moves every query
 //! to tokio's blocking pool: no database call ever blocks the async executor.
 
+#[cfg(feature = "tokens")]
+pub mod authorizers;
 mod connection;
 pub mod pushes;
 pub mod schema;

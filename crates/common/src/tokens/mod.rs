@@ -27,18 +27,18 @@
 pub mod store;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
-use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::SecretsSettings;
-use crate::db::schema::authorizers;
-use crate::db::{Db, DbError};
+use crate::db::{authorizers, now, Db, DbError};
 use crate::secrets::{self, MasterKey};
-use crate::wechat::{WechatClient, WechatError};
+use crate::wechat::{with_token, TokenSource, WechatClient, WechatError};
 use store::StoredToken;
 
 /// Which token.
@@ -306,6 +306,12 @@ impl TokenManager {
             .await?)
     }
 
+    /// The token of `key` as a [`TokenSource`], for calling WeChat with it
+    /// through [`crate::wechat::with_token`].
+    pub fn source(&self, key: TokenKey) -> ManagedToken<'_> {
+        ManagedToken { manager: self, key }
+    }
+
     /// Forgets the cached token of `key` (after the stored one was deleted).
     pub fn forget(&self, key: &TokenKey) {
         lock(&self.inner.cache).remove(key);
@@ -381,7 +387,7 @@ impl TokenManager {
         let deadline = tokio::time::Instant::now() + self.inner.options.lock_wait;
         loop {
             let owner = self.inner.owner.clone();
-            let until = store::now() + delta(self.inner.options.lock_ttl);
+            let until = now() + delta(self.inner.options.lock_ttl);
             let lock_key_c = lock_key.clone();
             let taken = self
                 .inner
@@ -444,7 +450,7 @@ impl TokenManager {
                     .db
                     .run(move |conn| {
                         // An account unauthorized while WeChat answered keeps no token.
-                        if authorizer && !authorizer_exists(conn, &appid)? {
+                        if authorizer && !authorizers::exists(conn, &appid)? {
                             return Ok(false);
                         }
                         store::save_token(conn, token_type, &appid, &saved)?;
@@ -458,7 +464,7 @@ impl TokenManager {
                 tracing::info!(token = ?key, expires_at = %token.expires_at, "token refreshed");
                 Ok(token)
             }
-            Err(e) => match current.or(stale).filter(|t| store::now() < t.expires_at) {
+            Err(e) => match current.or(stale).filter(|t| now() < t.expires_at) {
                 // The background refresher is told it failed (it retries with
                 // backoff); requests keep getting the current token meanwhile.
                 Some(_) if matches!(accept, Accept::ValidFor(_)) => Err(e),
@@ -561,45 +567,26 @@ impl TokenManager {
         let refresh_token: Option<String> = self
             .inner
             .db
-            .run(move |conn| {
-                Ok(authorizers::table
-                    .filter(authorizers::appid.eq(&lookup))
-                    .select(authorizers::refreshtoken)
-                    .first(conn)
-                    .optional()?)
-            })
+            .run(move |conn| authorizers::refresh_token(conn, &lookup))
             .await?;
         let refresh_token = refresh_token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| TokenError::NotAuthorized(appid.to_string()))?;
-        let mut retried = false;
-        let answer = loop {
-            // Boxed: getting an authorizer token may first need the component token.
-            let component_token = Box::pin(self.get(&TokenKey::Component)).await?.token;
-            let answer = self
-                .inner
-                .client
-                .authorizer_token(
-                    &component_token,
-                    &self.inner.component_appid,
-                    appid,
-                    &refresh_token,
-                )
-                .await;
-            match answer {
-                Err(e) if e.errcode() == Some(61023) => {
-                    return Err(TokenError::RefreshTokenInvalid(appid.to_string()))
-                }
-                Err(e) if e.is_token_rejected() => {
-                    self.report_rejected(&TokenKey::Component, &component_token)
-                        .await?;
-                    if retried {
-                        return Err(e.into());
-                    }
-                    retried = true;
-                }
-                other => break other?,
+        let (client, component_appid) = (&self.inner.client, self.component_appid());
+        let answer = with_token(&self.source(TokenKey::Component), |component_token| {
+            let refresh_token = &refresh_token;
+            async move {
+                client
+                    .authorizer_token(&component_token, component_appid, appid, refresh_token)
+                    .await
             }
+        })
+        .await?;
+        let answer = match answer {
+            Err(e) if e.errcode() == Some(61023) => {
+                return Err(TokenError::RefreshTokenInvalid(appid.to_string()))
+            }
+            other => other?,
         };
         if !answer.authorizer_refresh_token.is_empty()
             && answer.authorizer_refresh_token != refresh_token
@@ -608,33 +595,46 @@ impl TokenManager {
             let rotated = answer.authorizer_refresh_token.clone();
             self.inner
                 .db
-                .run(move |conn| {
-                    diesel::update(authorizers::table.filter(authorizers::appid.eq(&appid)))
-                        .set(authorizers::refreshtoken.eq(&rotated))
-                        .execute(conn)?;
-                    Ok(())
-                })
+                .run(move |conn| authorizers::rotate_refresh_token(conn, &appid, &rotated))
                 .await?;
         }
         Ok(expiring(answer.authorizer_access_token, answer.expires_in))
     }
 }
 
-fn authorizer_exists(conn: &mut crate::db::DbConnection, appid: &str) -> Result<bool, DbError> {
-    let rows: i64 = authorizers::table
-        .filter(authorizers::appid.eq(appid))
-        .count()
-        .get_result(conn)?;
-    Ok(rows > 0)
+/// One token of a [`TokenManager`] as a [`TokenSource`]: a rejected token
+/// is reported with [`TokenManager::report_rejected`].
+#[derive(Debug, Clone)]
+pub struct ManagedToken<'a> {
+    manager: &'a TokenManager,
+    key: TokenKey,
+}
+
+impl TokenSource for ManagedToken<'_> {
+    type Error = TokenError;
+
+    fn token(&self) -> impl Future<Output = Result<String, TokenError>> + Send {
+        // Boxed as a trait object: getting an authorizer token may first
+        // need the component token, through this very source, and the
+        // future's type cannot contain itself.
+        let get: Pin<Box<dyn Future<Output = Result<StoredToken, TokenError>> + Send + '_>> =
+            Box::pin(self.manager.get(&self.key));
+        async move { Ok(get.await?.token) }
+    }
+
+    async fn report_rejected(&self, token: &str) -> Result<(), TokenError> {
+        self.manager.report_rejected(&self.key, token).await?;
+        Ok(())
+    }
 }
 
 /// Whether `token` is still valid `margin` from now.
 fn valid_for(token: &StoredToken, margin: Duration) -> bool {
-    store::now() + delta(margin) < token.expires_at
+    now() + delta(margin) < token.expires_at
 }
 
 fn expiring(token: String, expires_in: i64) -> StoredToken {
-    let expires_at: NaiveDateTime = store::now() + TimeDelta::seconds(expires_in.max(0));
+    let expires_at: NaiveDateTime = now() + TimeDelta::seconds(expires_in.max(0));
     StoredToken { token, expires_at }
 }
 

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::schema::{comm, wxtoken};
-use crate::db::{upsert, DbConnection, DbError};
+use crate::db::{now, upsert, DbConnection, DbError};
 
 /// `wxtoken.type` of an authorizer access token.
 pub const TOKEN_TYPE_AUTHORIZER: i32 = 1;
@@ -26,8 +26,6 @@ pub struct StoredToken {
     /// When WeChat said it expires (UTC).
     pub expires_at: NaiveDateTime,
 }
-
-pub use crate::db::now;
 
 /// Stores `ticket` as the latest ticket.
 pub fn save_ticket(conn: &mut DbConnection, ticket: &str) -> Result<(), DbError> {

@@ -7,6 +7,7 @@
 //! invalid, 45009 quota, ...).
 
 mod component;
+pub mod with_token;
 
 use std::time::Duration;
 
@@ -16,6 +17,9 @@ use serde::{Deserialize, Serialize};
 pub use component::{
     AccessToken, AuthorizationInfo, AuthorizerInfo, AuthorizerListItem, AuthorizerToken,
     PreAuthCode,
+};
+pub use with_token::{
+    raw_rejects_token, with_token, with_token_checked, Method, TokenSource, TOKEN_REJECTED,
 };
 
 /// Why a WeChat call failed.
@@ -67,9 +71,10 @@ impl WechatError {
     }
 
     /// Whether WeChat said the access token used is invalid or expired
-    /// (40001, 40014, 42001): the caller should report it and retry once.
+    /// ([`TOKEN_REJECTED`]): the caller should report it and retry once
+    /// ([`with_token`] does).
     pub fn is_token_rejected(&self) -> bool {
-        matches!(self.errcode(), Some(40001 | 40014 | 42001))
+        self.errcode().is_some_and(with_token::rejects_token)
     }
 }
 
@@ -138,6 +143,36 @@ impl WechatClient {
             .get(format!("{}{path}", self.base_url))
             .query(query);
         self.send(path, request).await
+    }
+
+    /// Calls `path?query` with `method` (`body` is sent only with POST) and
+    /// decodes the answer as `T` after checking `errcode`.
+    pub async fn request_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<T, WechatError> {
+        match method {
+            Method::Get => self.get_json(path, query).await,
+            Method::Post => self.post_json(path, query, body).await,
+        }
+    }
+
+    /// Calls `path?query` with `method` (`body` is sent only with POST) and
+    /// answers WeChat's JSON as it is, `errcode` included.
+    pub async fn request_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, WechatError> {
+        match method {
+            Method::Get => self.get_raw(path, query).await,
+            Method::Post => self.post_raw(path, query, body).await,
+        }
     }
 
     /// POSTs `body` and answers WeChat's JSON as it is, `errcode` included:

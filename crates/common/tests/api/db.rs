@@ -474,3 +474,70 @@ fn old_push_records_are_purged_in_bounded_batches_and_new_ones_stay() {
         Purged::default()
     );
 }
+
+#[cfg(feature = "tokens")]
+#[test]
+fn the_authorizers_table_keeps_grants_details_and_tokens_together() {
+    use common::db::authorizers::{self, Details, Grant};
+    use common::tokens::store::{self, StoredToken};
+
+    let database = TestDatabase::new();
+    let db = connect(&database);
+    let mut conn = db.get().expect("connection");
+    let conn: &mut DbConnection = &mut conn;
+    let appid = "wxauthorizer";
+    let details = Details {
+        app_type: 1,
+        service_type: 2,
+        nick_name: "名".repeat(40),
+        user_name: "gh_0123456789ab".into(),
+        head_img: "http://wx.qlogo.cn/x".into(),
+        qrcode_url: "http://mmbiz.qpic.cn/x".into(),
+        principal_name: "主体".into(),
+        func_info: String::new(),
+        verify_info: 0,
+    };
+    assert!(
+        !authorizers::store_details(conn, appid, &details).expect("details"),
+        "details never make a row"
+    );
+    assert_eq!(authorizers::find(conn, appid).expect("find"), None);
+
+    let grant = Grant {
+        refresh_token: "refresh@@@one".into(),
+        func_info: "1|2|3".into(),
+        auth_time: at(2, 0, 0),
+    };
+    authorizers::grant(conn, appid, &grant).expect("first grant inserts");
+    authorizers::grant(conn, appid, &grant).expect("a second grant updates");
+    assert!(authorizers::store_details(conn, appid, &details).expect("details"));
+    let stored = authorizers::find(conn, appid).expect("find").expect("row");
+    assert_eq!(stored.nick_name, "名".repeat(32), "cut to the column");
+    assert_eq!(stored.func_info, "1|2|3", "no sets named: the grant's stay");
+    assert_eq!(stored.auth_time, at(2, 0, 0));
+
+    authorizers::rotate_refresh_token(conn, appid, "refresh@@@two").expect("rotate");
+    assert_eq!(
+        authorizers::refresh_token(conn, appid)
+            .expect("read")
+            .as_deref(),
+        Some("refresh@@@two")
+    );
+
+    let token = StoredToken {
+        token: "access".into(),
+        expires_at: at(4, 0, 0),
+    };
+    store::save_token(conn, store::TOKEN_TYPE_AUTHORIZER, appid, &token).expect("token");
+    assert_eq!(
+        authorizers::with_access_token(conn).expect("watched"),
+        vec![appid.to_string()]
+    );
+    assert!(authorizers::remove(conn, appid).expect("remove"));
+    assert!(!authorizers::exists(conn, appid).expect("exists"));
+    assert_eq!(
+        store::load_token(conn, store::TOKEN_TYPE_AUTHORIZER, appid).expect("load"),
+        None,
+        "its tokens go with it"
+    );
+}

@@ -321,13 +321,21 @@ async fn authorizer_info(
     let body: AuthorizerBody = parse_body(&body)?;
     check_component_appid(body.component_appid.as_deref(), &caller)?;
     let appid = required(&body.authorizer_appid, 41002, "authorizer_appid")?;
-    let authorizer = lock(&state.component)
-        .authorizers
-        .get(appid)
-        .cloned()
-        .ok_or_else(|| flows::not_authorized(appid))?;
+    let (authorizer, set) = {
+        let component = lock(&state.component);
+        let authorizer = component
+            .authorizers
+            .get(appid)
+            .cloned()
+            .ok_or_else(|| flows::not_authorized(appid))?;
+        (authorizer, component.authorizer_info.get(appid).cloned())
+    };
+    let mut info = authorizer_info_json(&authorizer);
+    for (field, value) in set.unwrap_or_default() {
+        info[field] = value;
+    }
     Ok(HttpResponse::Ok().json(json!({
-        "authorizer_info": authorizer_info_json(&authorizer),
+        "authorizer_info": info,
         "authorization_info": {
             "authorizer_appid": authorizer.appid,
             // Older answers (and wxcomponent's Go struct) spell it this way.

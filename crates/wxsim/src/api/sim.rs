@@ -16,6 +16,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/__sim/faults", web::delete().to(clear_fault))
         .route("/__sim/clock", web::get().to(clock))
         .route("/__sim/clock/advance", web::post().to(advance_clock))
+        .route(
+            "/__sim/authorizer-info",
+            web::post().to(set_authorizer_info),
+        )
         .route("/__sim/state", web::get().to(snapshot))
         .route("/__sim/reset", web::post().to(reset));
 }
@@ -81,6 +85,39 @@ struct Advance {
 async fn advance_clock(state: web::Data<SimState>, body: web::Json<Advance>) -> HttpResponse {
     state.clock.advance(body.secs);
     HttpResponse::Ok().json(serde_json::json!({"now": state.now(), "offset": state.clock.offset()}))
+}
+
+#[derive(Deserialize)]
+struct AuthorizerInfoRequest {
+    authorizer_appid: String,
+    authorizer_info: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /__sim/authorizer-info {authorizer_appid, authorizer_info: {...}}`:
+/// the given fields replace the generated ones in the account's
+/// `api_get_authorizer_info` answers from now on (also before it authorizes);
+/// answers every field set for it so far.
+async fn set_authorizer_info(
+    state: web::Data<SimState>,
+    body: web::Json<AuthorizerInfoRequest>,
+) -> WxResult<HttpResponse> {
+    let AuthorizerInfoRequest {
+        authorizer_appid,
+        authorizer_info,
+    } = body.into_inner();
+    if authorizer_appid.is_empty() {
+        return Err(WxError::bad_body("authorizer_appid is required"));
+    }
+    let mut component = lock(&state.component);
+    let set = component
+        .authorizer_info
+        .entry(authorizer_appid.clone())
+        .or_default();
+    set.extend(authorizer_info);
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "authorizer_appid": authorizer_appid,
+        "authorizer_info": set,
+    })))
 }
 
 async fn snapshot(state: web::Data<SimState>) -> WxResult<HttpResponse> {

@@ -319,6 +319,42 @@ async fn authorizer_tokens_refresh_until_unauthorized() {
 }
 
 #[tokio::test]
+async fn authorizer_info_fields_set_by_the_control_route_are_answered() {
+    let (sim, _receiver) = start_pair().await;
+    let token = sim.component_token().await;
+    let appid = "wxlongname0001";
+    let long_name = "一个名字非常非常长的公众号".repeat(4);
+    let set = sim
+        .post(
+            "/__sim/authorizer-info",
+            json!({"authorizer_appid": appid, "authorizer_info": {"nick_name": long_name}}),
+        )
+        .await;
+    assert_eq!(
+        set["authorizer_info"]["nick_name"],
+        long_name.as_str(),
+        "{set}"
+    );
+    sim.authorize(&token, appid, false).await;
+    let token = sim.component_token().await;
+    let info = sim
+        .component_call(
+            "/cgi-bin/component/api_get_authorizer_info",
+            &token,
+            json!({"component_appid": sim.settings.component_appid, "authorizer_appid": appid}),
+        )
+        .await;
+    assert_eq!(errcode(&info), 0, "{info}");
+    assert_eq!(info["authorizer_info"]["nick_name"], long_name.as_str());
+    assert!(
+        info["authorizer_info"]["user_name"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("gh_")),
+        "fields not set stay generated: {info}"
+    );
+}
+
+#[tokio::test]
 async fn authorizer_info_and_paged_list() {
     let (sim, _receiver) = start_pair().await;
     let token = sim.component_token().await;
