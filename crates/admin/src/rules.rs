@@ -366,10 +366,7 @@ pub fn sample_push(rule: &Rule) -> RawFields {
         set("InfoType", &rule.info_type);
     }
     set("Data", "TestData");
-    fields.insert(
-        "CreateTime".to_string(),
-        json!(now().and_utc().timestamp()),
-    );
+    fields.insert("CreateTime".to_string(), json!(now().and_utc().timestamp()));
     RawFields::from(fields)
 }
 

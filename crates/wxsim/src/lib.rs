@@ -14,6 +14,7 @@ pub mod push;
 pub mod release_check;
 pub mod settings;
 pub mod state;
+pub mod testing;
 pub mod tokens;
 
 use std::net::{SocketAddr, TcpListener};

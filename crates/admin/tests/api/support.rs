@@ -12,7 +12,8 @@ use common::db::testing::TestDatabase;
 use common::db::{now, Db};
 use common::tokens::store;
 use serde_json::{json, Value};
-use wxsim::{SimSettings, SimState, WxSim};
+use wxsim::testing::TestSim;
+use wxsim::{SimSettings, SimState};
 
 /// The inner token every test instance is configured with.
 pub const INNER_TOKEN: &str = "inner-test-token-0123456789";
@@ -32,24 +33,16 @@ impl Sim {
     /// Starts a simulator whose tokens live `token_ttl` seconds; pushes go
     /// nowhere (port 9 refuses), no background ticket pusher.
     pub async fn start(token_ttl: i64) -> Arc<Self> {
-        let settings = SimSettings {
-            host: "127.0.0.1".into(),
-            port: 0,
-            callback_url: "http://127.0.0.1:9".into(),
-            ticket_interval_secs: 0,
+        let sim = TestSim::spawn(SimSettings {
             push_timeout_ms: 500,
-            push_retries: 0,
             token_ttl_secs: token_ttl,
-            ..SimSettings::default()
-        };
-        let sim = WxSim::start(settings.clone()).await.expect("wxsim starts");
-        let base_url = sim.base_url();
-        let state = sim.state();
-        tokio::spawn(sim.run_until_stopped());
+            ..wxsim::testing::settings("http://127.0.0.1:9")
+        })
+        .await;
         Arc::new(Self {
-            base_url,
-            state,
-            settings,
+            base_url: sim.base_url,
+            state: sim.state,
+            settings: sim.settings,
         })
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::support::TestApp;
 use common::db::testing::TestDatabase;
 use serde_json::{json, Value};
-use wxsim::{SimSettings, WxSim};
+use wxsim::testing::TestSim;
 
 struct Setup {
     app: TestApp,
@@ -16,14 +16,8 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let sim_settings = SimSettings {
-        port: 0,
-        ticket_interval_secs: 0,
-        ..SimSettings::default()
-    };
-    let sim = WxSim::start(sim_settings.clone()).await.expect("wxsim");
-    let sim_url = sim.base_url();
-    tokio::spawn(sim.run_until_stopped());
+    let sim = TestSim::spawn(wxsim::testing::settings("http://127.0.0.1:9")).await;
+    let (sim_settings, sim_url) = (sim.settings, sim.base_url);
     let app = TestApp::spawn_with(
         Arc::new(TestDatabase::new()),
         &[

@@ -13,7 +13,8 @@ use common::db::testing::TestDatabase;
 use common::db::Db;
 use diesel::prelude::*;
 use serde_json::{json, Value};
-use wxsim::{SimSettings, SimState, WxSim};
+use wxsim::testing::TestSim;
+use wxsim::{SimSettings, SimState};
 
 const INNER_TOKEN: &str = "inner-token-for-business-tests";
 const API_TOKEN: &str = "operator-token-for-business-tests";
@@ -65,16 +66,11 @@ async fn world() -> World {
     let (sim_settings, sim_url, sim_state) = loop {
         attempt += 1;
         let callback_port = common::loopback::free_port();
-        let sim_settings = SimSettings {
-            port: 0,
-            ticket_interval_secs: 0,
-            callback_url: format!("http://127.0.0.1:{callback_port}"),
-            ..SimSettings::default()
-        };
-        let sim = WxSim::start(sim_settings.clone()).await.expect("wxsim");
-        let sim_url = sim.base_url();
-        let sim_state = sim.state();
-        tokio::spawn(sim.run_until_stopped());
+        let sim = TestSim::spawn(wxsim::testing::settings(&format!(
+            "http://127.0.0.1:{callback_port}"
+        )))
+        .await;
+        let (sim_settings, sim_url, sim_state) = (sim.settings, sim.base_url, sim.state);
         let callback = callback::Application::build(shared(
             &sim_settings,
             &sim_url,

@@ -12,7 +12,8 @@ use common::crypto::WxCrypt;
 use common::db::testing::TestDatabase;
 use common::db::Db;
 use serde_json::{json, Value};
-use wxsim::{SimSettings, SimState, WxSim};
+use wxsim::testing::TestSim;
+use wxsim::{SimSettings, SimState};
 
 /// A running callback receiver wired to a running wxsim.
 pub struct Stack {
@@ -65,22 +66,14 @@ impl Stack {
             attempt += 1;
             let port = common::loopback::free_port();
             let callback_url = format!("http://127.0.0.1:{port}");
-            let sim_settings = SimSettings {
-                host: "127.0.0.1".into(),
-                port: 0,
-                callback_url: callback_url.clone(),
-                ticket_interval_secs: 0,
+            let sim = TestSim::spawn(SimSettings {
                 push_timeout_ms: 5000,
                 push_retries: options.push_retries,
                 push_format: options.push_format.into(),
-                ..SimSettings::default()
-            };
-            let sim = WxSim::start(sim_settings.clone())
-                .await
-                .expect("wxsim starts");
-            let sim_url = sim.base_url();
-            let sim_state = sim.state();
-            tokio::spawn(sim.run_until_stopped());
+                ..wxsim::testing::settings(&callback_url)
+            })
+            .await;
+            let (sim_settings, sim_url, sim_state) = (sim.settings, sim.base_url, sim.state);
 
             let mut env = HashMap::from([
                 ("WXC__DATABASE__URL", database.url().to_string()),

@@ -6,8 +6,9 @@ use actix_web::web;
 use serde_json::Value;
 use wxsim::calls::lock;
 use wxsim::component_state::Authorizer;
+use wxsim::testing::TestSim;
 use wxsim::tokens::TokenOwner;
-use wxsim::{SimSettings, SimState, WxSim};
+use wxsim::SimState;
 
 /// An official account used by the tests.
 pub const OFFICIAL_ACCOUNT: &str = "wxofficialacct0001";
@@ -31,21 +32,10 @@ impl Sim {
     /// Starts a simulator whose pushes go to `callback_url`, once each, with
     /// no background ticket pushes.
     pub async fn start_pushing_to(callback_url: &str) -> Self {
-        let sim = WxSim::start(SimSettings {
-            port: 0,
-            callback_url: callback_url.into(),
-            push_retries: 0,
-            ticket_interval_secs: 0,
-            ..Default::default()
-        })
-        .await
-        .expect("wxsim starts");
-        let base_url = sim.base_url();
-        let state = sim.state();
-        tokio::spawn(sim.run_until_stopped());
+        let sim = TestSim::spawn(wxsim::testing::settings(callback_url)).await;
         Self {
-            base_url,
-            state,
+            base_url: sim.base_url,
+            state: sim.state,
             client: reqwest::Client::new(),
         }
     }

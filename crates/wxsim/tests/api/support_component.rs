@@ -10,19 +10,15 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use common::crypto::WxCrypt;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use wxsim::{SimSettings, SimState, WxSim};
+use wxsim::testing::TestSim;
+use wxsim::{SimSettings, SimState};
 
 /// Settings for a test simulator pushing to `callback_url`: no background
 /// ticket pusher, a short push timeout, no retries.
 pub fn settings(callback_url: &str) -> SimSettings {
     SimSettings {
-        host: "127.0.0.1".into(),
-        port: 0,
-        callback_url: callback_url.into(),
-        ticket_interval_secs: 0,
         push_timeout_ms: 3000,
-        push_retries: 0,
-        ..SimSettings::default()
+        ..wxsim::testing::settings(callback_url)
     }
 }
 
@@ -36,14 +32,11 @@ pub struct Sim {
 
 /// Starts a simulator with `settings`.
 pub async fn start_sim(settings: SimSettings) -> Sim {
-    let sim = WxSim::start(settings.clone()).await.expect("wxsim starts");
-    let base_url = sim.base_url();
-    let state = sim.state();
-    tokio::spawn(sim.run_until_stopped());
+    let sim = TestSim::spawn(settings).await;
     Sim {
-        base_url,
-        state,
-        settings,
+        base_url: sim.base_url,
+        state: sim.state,
+        settings: sim.settings,
         client: reqwest::Client::builder()
             .no_proxy()
             .build()
