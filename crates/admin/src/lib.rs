@@ -28,15 +28,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use common::config::{Settings, SettingsError};
 use common::db::Db;
 use common::secrets::MasterKey;
 pub use common::startup::StartError;
-use common::startup::{blocking, listen};
+use common::startup::{blocking, listen, serve};
 use common::tokens::TokenManager;
 use secrecy::ExposeSecret as _;
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::JwtKeys;
 use crate::client_ip::Cidr;
@@ -158,17 +157,11 @@ impl Application {
 
         let (listener, local) = listen(&settings.admin.host, settings.admin.port)?;
         let data = web::Data::new(state);
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(TracingLogger::default())
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-                .configure(routes::configure)
-        })
-        .shutdown_timeout(5)
-        .listen(listener)
-        .map_err(StartError::bind(local.to_string()))?
-        .run();
+        let server = serve(listener, local, move |cfg| {
+            cfg.app_data(data.clone())
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024));
+            routes::configure(cfg);
+        })?;
         Ok(Self {
             address: local,
             server,

@@ -19,11 +19,11 @@ pub mod wechat;
 use std::net::SocketAddr;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use common::config::{BusinessSettings, Settings};
 use common::db::Db;
 pub use common::startup::StartError;
-use common::startup::{blocking, listen};
+use common::startup::{blocking, listen, serve};
 use common::wechat::WechatClient;
 use inner::InnerClient;
 use secrecy::SecretString;
@@ -78,17 +78,10 @@ impl Application {
         });
         let (listener, local) = listen(&settings.business.host, settings.business.port)?;
         let db = web::Data::new(db);
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(common::request_log::middleware())
-                .app_data(db.clone())
-                .app_data(state.clone())
-                .configure(routes::configure)
-        })
-        .shutdown_timeout(5)
-        .listen(listener)
-        .map_err(StartError::bind(local.to_string()))?
-        .run();
+        let server = serve(listener, local, move |cfg| {
+            cfg.app_data(db.clone()).app_data(state.clone());
+            routes::configure(cfg);
+        })?;
         Ok(Self {
             address: local,
             server,

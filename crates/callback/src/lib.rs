@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use common::config::{CallbackSettings, Settings, SettingsError};
 use common::crypto::WxCrypt;
 use common::db::Db;
@@ -26,7 +26,7 @@ use common::db::Db;
 // admin's test button shares.
 use common::forward;
 pub use common::startup::StartError;
-use common::startup::{blocking, listen};
+use common::startup::{blocking, listen, serve};
 use common::tokens::TokenManager;
 use secrecy::ExposeSecret;
 
@@ -86,16 +86,10 @@ impl Application {
             rules: rules::RuleCache::default(),
             http,
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(common::request_log::middleware())
-                .app_data(state.clone())
-                .configure(routes::configure)
-        })
-        .shutdown_timeout(5)
-        .listen(listener)
-        .map_err(StartError::bind(local.to_string()))?
-        .run();
+        let server = serve(listener, local, move |cfg| {
+            cfg.app_data(state.clone());
+            routes::configure(cfg);
+        })?;
         Ok(Self {
             address: local,
             server,

@@ -1,5 +1,6 @@
 //! Service start-up: the one error every service's `build` answers, and the
-//! steps they all take (blocking work off the executor, binding the listener).
+//! steps they all take (blocking work off the executor, binding the listener,
+//! serving with the shared request log, answering health checks).
 
 use std::net::{SocketAddr, TcpListener};
 
@@ -78,4 +79,44 @@ pub fn listen(host: &str, port: u16) -> Result<(TcpListener, SocketAddr), StartE
         .local_addr()
         .map_err(StartError::bind(address.as_str()))?;
     Ok((listener, local))
+}
+
+/// Serves an app on `listener` the way every service does: the gateway's
+/// request id on every request's log lines, five seconds for the requests in
+/// flight at shutdown. `configure` adds the service's state and routes.
+#[cfg(feature = "web")]
+pub fn serve<F>(
+    listener: TcpListener,
+    local: SocketAddr,
+    configure: F,
+) -> Result<actix_web::dev::Server, StartError>
+where
+    F: Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static,
+{
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(crate::request_log::middleware())
+            .configure(configure.clone())
+    })
+    .shutdown_timeout(5)
+    .listen(listener)
+    .map_err(StartError::bind(local.to_string()))?
+    .run();
+    Ok(server)
+}
+
+/// `GET /healthz` of every service, for the gateway, Docker and Kubernetes
+/// probes: 200 when the database answers, 503 otherwise.
+#[cfg(feature = "web")]
+pub async fn healthz(db: &crate::db::Db) -> actix_web::HttpResponse {
+    use actix_web::HttpResponse;
+    use serde_json::json;
+    match db.ping().await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({ "status": "unavailable", "reason": "database" }))
+        }
+    }
 }
