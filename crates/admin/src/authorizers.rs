@@ -252,6 +252,29 @@ fn listed(row: &Authorizer, info: Option<&AuthorizerInfo>) -> Listed {
     }
 }
 
+/// A page of stored authorizers (`managed_only`: the managed mini programs
+/// of permission set 18), with the total, for the console's list pages.
+pub async fn stored_page(
+    state: &AppState,
+    appid: Option<String>,
+    offset: i64,
+    limit: i64,
+    managed_only: bool,
+) -> Result<(i64, Vec<Authorizer>), AdminError> {
+    Ok(state
+        .db
+        .run(move |conn| {
+            let query = PageQuery {
+                appid: appid.as_deref(),
+                offset,
+                limit,
+                managed_only,
+            };
+            authorizers::page(conn, &query)
+        })
+        .await?)
+}
+
 /// A page of authorizers with WeChat's current details; rows whose details
 /// changed are stored.
 pub async fn page(
@@ -260,18 +283,7 @@ pub async fn page(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<Listed>), AdminError> {
-    let (total, rows) = state
-        .db
-        .run(move |conn| {
-            let query = PageQuery {
-                appid: appid.as_deref(),
-                offset,
-                limit,
-                managed_only: false,
-            };
-            authorizers::page(conn, &query)
-        })
-        .await?;
+    let (total, rows) = stored_page(state, appid, offset, limit, false).await?;
     let fresh: Vec<(Authorizer, Option<AuthorizerInfo>)> = stream::iter(rows)
         .map(|row| async move {
             let info = match fetch_info(state, &row.appid).await {

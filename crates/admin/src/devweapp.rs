@@ -6,7 +6,6 @@
 //! otherwise (`auditid`, `ScreenShot`, the QR codes the admin adds itself)
 //! are renamed on their field.
 
-use common::db::authorizers::{self, PageQuery};
 use common::tokens::TokenKey;
 use common::wechat::Method;
 use serde::{Deserialize, Serialize};
@@ -154,18 +153,7 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<DevWeApp>), AdminError> {
-    let (total, rows) = state
-        .db
-        .run(move |conn| {
-            let query = PageQuery {
-                appid: appid.as_deref(),
-                offset,
-                limit,
-                managed_only: true,
-            };
-            authorizers::page(conn, &query)
-        })
-        .await?;
+    let (total, rows) = crate::authorizers::stored_page(state, appid, offset, limit, true).await?;
     let records = futures_util::future::join_all(rows.into_iter().map(|row| async move {
         let (status, versions) = futures_util::join!(
             visit_status(state, &row.appid),
