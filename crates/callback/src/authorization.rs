@@ -12,7 +12,7 @@ use common::db::now;
 use common::message::AuthorizationChange;
 use common::tokens::store::{self, StoredToken};
 use common::tokens::{TokenError, TokenKey, TokenManager};
-use common::wechat::WechatError;
+use common::wechat::{with_token, WechatError};
 
 /// WeChat codes after which retrying cannot help (code invalid/expired/used,
 /// account not authorized).
@@ -93,24 +93,13 @@ pub async fn exchange_code(
     change: &AuthorizationChange,
     authorized_at: i64,
 ) -> Result<(), TokenError> {
-    let component_token = tokens.component_token().await?;
-    let info = match tokens
-        .client()
-        .query_auth(
-            &component_token,
-            tokens.component_appid(),
-            &change.authorization_code,
-        )
-        .await
-    {
-        Err(e) if e.is_token_rejected() => {
-            tokens
-                .report_rejected(&TokenKey::Component, &component_token)
-                .await?;
-            return Err(e.into());
-        }
-        other => other?,
-    };
+    let info = with_token(&tokens.source(TokenKey::Component), |token| async move {
+        tokens
+            .client()
+            .query_auth(&token, tokens.component_appid(), &change.authorization_code)
+            .await
+    })
+    .await??;
     if info.authorizer_appid != change.authorizer_appid {
         return Err(TokenError::Wechat(WechatError::Decode {
             path: "/cgi-bin/component/api_query_auth".into(),
@@ -145,11 +134,13 @@ pub async fn exchange_code(
 
 /// Fetches `api_get_authorizer_info` and stores the account's details.
 pub async fn store_details(tokens: &TokenManager, appid: &str) -> Result<(), TokenError> {
-    let component_token = tokens.component_token().await?;
-    let info = tokens
-        .client()
-        .authorizer_info(&component_token, tokens.component_appid(), appid)
-        .await?;
+    let info = with_token(&tokens.source(TokenKey::Component), |token| async move {
+        tokens
+            .client()
+            .authorizer_info(&token, tokens.component_appid(), appid)
+            .await
+    })
+    .await??;
     let details = Details::from(&info);
     let lookup = appid.to_string();
     let stored = tokens

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use common::message::{Message, MessageKind, Reply};
-use common::tokens::TokenManager;
+use common::tokens::{TokenKey, TokenManager};
+use common::wechat::with_token;
 use serde_json::json;
 
 const TEST_TEXT: &str = "TESTCOMPONENT_MSG_TYPE_TEXT";
@@ -67,11 +68,13 @@ async fn try_reply(
     auth_code: &str,
     touser: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let component_token = tokens.component_token().await?;
-    let info = tokens
-        .client()
-        .query_auth(&component_token, tokens.component_appid(), auth_code)
-        .await?;
+    let info = with_token(&tokens.source(TokenKey::Component), |token| async move {
+        tokens
+            .client()
+            .query_auth(&token, tokens.component_appid(), auth_code)
+            .await
+    })
+    .await??;
     tokens
         .client()
         .send_custom_message(

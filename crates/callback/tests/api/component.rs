@@ -145,6 +145,36 @@ async fn an_authorization_makes_an_authorizer_with_its_refresh_token() {
 }
 
 #[tokio::test]
+async fn a_component_token_wechat_rejects_during_an_authorization_is_replaced_at_once() {
+    let stack = Stack::start().await;
+    stack.push_ticket().await;
+    let appid = "wxrejectedtoken001";
+    let details = "/cgi-bin/component/api_get_authorizer_info";
+    let token = "/cgi-bin/component/api_component_token";
+    let fault: wxsim::calls::Fault = serde_json::from_value(
+        json!({"errcode": 40001, "errmsg": "invalid credential", "times": 1}),
+    )
+    .expect("fault");
+    stack.sim.calls.set_fault(details, fault);
+    let tokens_before = stack.sim.calls.count(token);
+    stack.authorize(appid).await;
+    stack
+        .eventually("the authorizer's details are stored", || async {
+            !nickname_of(&stack, appid).await.is_empty()
+        })
+        .await;
+    assert_eq!(
+        stack.sim.calls.count(details),
+        2,
+        "refused once, then stored"
+    );
+    // One token for the code exchange and the first details call; the
+    // rejected one is reported and replaced before the second call, not
+    // offered to WeChat again.
+    assert_eq!(stack.sim.calls.count(token), tokens_before + 2);
+}
+
+#[tokio::test]
 async fn a_nickname_longer_than_its_column_is_stored_cut_at_once() {
     let stack = Stack::start().await;
     stack.push_ticket().await;
