@@ -716,16 +716,25 @@ async fn the_test_button_sends_as_the_callback_receiver_forwards() {
     let jwt = app.login().await;
     let receiver = Receiver::start(&app).await;
     let (port, seen) = start_target("success").await;
-    for (msg_id, format) in [(1, "json"), (2, "xml")] {
-        // A new rule each time: the receiver notices a new row at once (an
-        // edit within the second its cache was loaded it would not see yet).
+    let target = |format: &str| {
         let mut body = rule("", "text", "", 0);
         body["data"] = json!({
             "url": format!("http://127.0.0.1:{port}"),
             "path": "/hook/$APPID$",
             "format": format,
         });
-        let id = add_only_rule(&app, &jwt, body).await["id"].clone();
+        body
+    };
+    let id = add_only_rule(&app, &jwt, target("json")).await["id"].clone();
+    for (msg_id, format) in [(1, "json"), (2, "xml")] {
+        // The same rule edited each time, likely within the second the
+        // receiver loaded it: it must see the edit all the same.
+        let mut body = target(format);
+        body["id"] = id.clone();
+        let answer = app
+            .post("/wxcomponent/admin/callback-proxy-rule", &jwt, body)
+            .await;
+        assert_eq!(answer["code"], 0, "{answer}");
         seen.lock().unwrap().clear();
         let tested = app
             .post("/wxcomponent/admin/callback-test", &jwt, json!({"id": id}))
@@ -757,12 +766,66 @@ async fn the_test_button_sends_as_the_callback_receiver_forwards() {
         } else {
             assert_eq!(test.content_type.as_deref(), Some("application/json"));
         }
+    }
+    let answer = app
+        .delete(
+            &format!("/wxcomponent/admin/callback-proxy-rule?id={id}"),
+            &jwt,
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+}
+
+/// Sleeps until just after the wall clock's next whole second, so what
+/// follows runs within one second of `updatetime` (stored in whole seconds).
+async fn start_of_a_second() {
+    let into = u64::from(chrono::Utc::now().timestamp_subsec_millis().min(999));
+    tokio::time::sleep(std::time::Duration::from_millis(1000 - into + 5)).await;
+}
+
+/// A rule edited twice within one second forwards per the second edit: the
+/// receiver's cache once summarised the table by row count, highest id and
+/// latest `updatetime` (whole seconds), so a second edit in the second its
+/// cache was loaded went unnoticed until the next change.
+#[tokio::test]
+async fn the_receiver_forwards_per_the_second_of_two_edits_within_one_second() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let receiver = Receiver::start(&app).await;
+    let (port, seen) = start_target("success").await;
+    let edit = |path: &str| {
+        let mut body = rule("", "text", "", 0);
+        body["data"] = json!({"url": format!("http://127.0.0.1:{port}"), "path": path});
+        body
+    };
+    let id = add_only_rule(&app, &jwt, edit("/added/$APPID$")).await["id"].clone();
+
+    start_of_a_second().await;
+    let started = std::time::Instant::now();
+    for (msg_id, path) in [(1, "/first/$APPID$"), (2, "/second/$APPID$")] {
+        let mut body = edit(path);
+        body["id"] = id.clone();
         let answer = app
-            .delete(
-                &format!("/wxcomponent/admin/callback-proxy-rule?id={id}"),
-                &jwt,
-            )
+            .post("/wxcomponent/admin/callback-proxy-rule", &jwt, body)
             .await;
         assert_eq!(answer["code"], 0, "{answer}");
+        assert_eq!(receiver.push_text("hi", msg_id).await, 200);
     }
+    let elapsed = started.elapsed();
+
+    let paths: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/first/{BIZ_APPID}"),
+            format!("/second/{BIZ_APPID}")
+        ],
+        "each push goes where the rule pointed when it arrived \
+         (both edits and pushes took {elapsed:?})"
+    );
 }
