@@ -708,6 +708,26 @@ async fn appid_outside_the_path_is_refused_alike_by_the_admin_and_the_callback()
     }
 }
 
+/// A rule for text messages to `http://127.0.0.1:{port}{path}` in `format`.
+fn text_rule_to(port: u16, path: &str, format: &str) -> Value {
+    let mut body = rule("", "text", "", 0);
+    body["data"] = json!({
+        "url": format!("http://127.0.0.1:{port}"),
+        "path": path,
+        "format": format,
+    });
+    body
+}
+
+/// Saves `body` as rule `id` through the console's edit form.
+async fn edit_rule(app: &TestApp, jwt: &str, id: &Value, mut body: Value) {
+    body["id"] = id.clone();
+    let answer = app
+        .post("/wxcomponent/admin/callback-proxy-rule", jwt, body)
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+}
+
 /// The test button sends with the receiver's own sender: the same URL
 /// building, body encoding and headers, for both body formats.
 #[tokio::test]
@@ -716,25 +736,12 @@ async fn the_test_button_sends_as_the_callback_receiver_forwards() {
     let jwt = app.login().await;
     let receiver = Receiver::start(&app).await;
     let (port, seen) = start_target("success").await;
-    let target = |format: &str| {
-        let mut body = rule("", "text", "", 0);
-        body["data"] = json!({
-            "url": format!("http://127.0.0.1:{port}"),
-            "path": "/hook/$APPID$",
-            "format": format,
-        });
-        body
-    };
+    let target = |format: &str| text_rule_to(port, "/hook/$APPID$", format);
     let id = add_only_rule(&app, &jwt, target("json")).await["id"].clone();
     for (msg_id, format) in [(1, "json"), (2, "xml")] {
         // The same rule edited each time, likely within the second the
         // receiver loaded it: it must see the edit all the same.
-        let mut body = target(format);
-        body["id"] = id.clone();
-        let answer = app
-            .post("/wxcomponent/admin/callback-proxy-rule", &jwt, body)
-            .await;
-        assert_eq!(answer["code"], 0, "{answer}");
+        edit_rule(&app, &jwt, &id, target(format)).await;
         seen.lock().unwrap().clear();
         let tested = app
             .post("/wxcomponent/admin/callback-test", &jwt, json!({"id": id}))
@@ -793,22 +800,13 @@ async fn the_receiver_forwards_per_the_second_of_two_edits_within_one_second() {
     let jwt = app.login().await;
     let receiver = Receiver::start(&app).await;
     let (port, seen) = start_target("success").await;
-    let edit = |path: &str| {
-        let mut body = rule("", "text", "", 0);
-        body["data"] = json!({"url": format!("http://127.0.0.1:{port}"), "path": path});
-        body
-    };
-    let id = add_only_rule(&app, &jwt, edit("/added/$APPID$")).await["id"].clone();
+    let to = |path: &str| text_rule_to(port, path, "json");
+    let id = add_only_rule(&app, &jwt, to("/added/$APPID$")).await["id"].clone();
 
     start_of_a_second().await;
     let started = std::time::Instant::now();
     for (msg_id, path) in [(1, "/first/$APPID$"), (2, "/second/$APPID$")] {
-        let mut body = edit(path);
-        body["id"] = id.clone();
-        let answer = app
-            .post("/wxcomponent/admin/callback-proxy-rule", &jwt, body)
-            .await;
-        assert_eq!(answer["code"], 0, "{answer}");
+        edit_rule(&app, &jwt, &id, to(path)).await;
         assert_eq!(receiver.push_text("hi", msg_id).await, 200);
     }
     let elapsed = started.elapsed();
