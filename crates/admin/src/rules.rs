@@ -3,19 +3,15 @@
 //! message to an authorizer — is forwarded to `http://{callback.forward_host}:{port}{path}`
 //! or `{url}{path}` (`$APPID$` in the path replaced by the authorizer). The
 //! target's checks and the sender are `common::forward`'s, the ones the
-//! callback receiver uses. The callback receiver reads the table; it notices
-//! changes through `COUNT(*)`, `MAX(id)` and `MAX(updatetime)`, so every
-//! change here goes through plain row writes.
+//! callback receiver uses; the table is `common::forward::store`'s. This
+//! module is the console's side: its checks and its error codes.
 
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
-use common::db::schema::wxcallback_rules;
 use common::db::{now, DbConnection, DbError};
-use common::forward::{self, Forward, Target, RULE_TYPE_HTTP};
+use common::forward::store::{self, Kind, RuleFields, SaveError, StoredRule};
+use common::forward::{self, Forward, Target};
 use common::message::{Format, RawFields};
-use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -88,6 +84,19 @@ struct Checked {
     info: String,
 }
 
+impl Checked {
+    fn fields(&self) -> RuleFields<'_> {
+        RuleFields {
+            name: &self.name,
+            info_type: &self.info_type,
+            msg_type: &self.msg_type,
+            event: &self.event,
+            open: self.open,
+            info: &self.info,
+        }
+    }
+}
+
 fn check_field(name: &str, value: &str) -> Result<String, AdminError> {
     let value = value.trim();
     if value.chars().count() > MAX_FIELD_CHARS || value.chars().any(char::is_control) {
@@ -149,86 +158,35 @@ fn duplicate(c: &Checked) -> AdminError {
     ))
 }
 
-type Row = (
-    i32,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    i32,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-);
-
-const COLUMNS: (
-    wxcallback_rules::id,
-    wxcallback_rules::name,
-    wxcallback_rules::infotype,
-    wxcallback_rules::msgtype,
-    wxcallback_rules::event,
-    wxcallback_rules::rule_type,
-    wxcallback_rules::open,
-    wxcallback_rules::info,
-    wxcallback_rules::createtime,
-    wxcallback_rules::updatetime,
-) = (
-    wxcallback_rules::id,
-    wxcallback_rules::name,
-    wxcallback_rules::infotype,
-    wxcallback_rules::msgtype,
-    wxcallback_rules::event,
-    wxcallback_rules::rule_type,
-    wxcallback_rules::open,
-    wxcallback_rules::info,
-    wxcallback_rules::createtime,
-    wxcallback_rules::updatetime,
-);
-
-fn to_rule(row: Row) -> Option<Rule> {
-    let (id, name, info_type, msg_type, event, _, open, info, created, updated) = row;
-    match Target::parse(&info) {
+fn to_rule(row: StoredRule) -> Option<Rule> {
+    match Target::parse(&row.info) {
         Ok(data) => Some(Rule {
-            id,
-            name,
-            info_type,
-            msg_type,
-            event,
-            open,
+            id: row.id,
+            name: row.name,
+            info_type: row.info_type,
+            msg_type: row.msg_type,
+            event: row.event,
+            open: row.open,
             data,
-            create_time: created.and_utc().timestamp(),
-            update_time: updated.and_utc().timestamp(),
+            create_time: row.created.and_utc().timestamp(),
+            update_time: row.updated.and_utc().timestamp(),
         }),
         Err(e) => {
-            tracing::warn!(id, error = %e, "forward rule with unreadable info skipped");
+            tracing::warn!(id = row.id, error = %e, "forward rule with unreadable info skipped");
             None
         }
     }
 }
 
-/// Which rules to list (wxcomponent's `type` query parameter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Every rule.
-    All,
-    /// Component-event rules (infoType set).
-    Component,
-    /// Message rules (infoType empty).
-    Biz,
-}
-
-impl Kind {
-    /// 0 all, 1 component, 2 biz.
-    pub fn from_code(code: i64) -> Result<Self, AdminError> {
-        match code {
-            0 => Ok(Self::All),
-            1 => Ok(Self::Component),
-            2 => Ok(Self::Biz),
-            _ => Err(AdminError::invalid(
-                "type: must be 0 (all), 1 (component) or 2 (biz)",
-            )),
-        }
+/// The list's `type` query parameter: 0 all, 1 component, 2 biz.
+pub fn kind_from_code(code: i64) -> Result<Kind, AdminError> {
+    match code {
+        0 => Ok(Kind::All),
+        1 => Ok(Kind::Component),
+        2 => Ok(Kind::Biz),
+        _ => Err(AdminError::invalid(
+            "type: must be 0 (all), 1 (component) or 2 (biz)",
+        )),
     }
 }
 
@@ -239,21 +197,7 @@ pub fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<Rule>), DbError> {
-    let query = || {
-        let q = wxcallback_rules::table.into_boxed();
-        match kind {
-            Kind::All => q,
-            Kind::Component => q.filter(wxcallback_rules::infotype.ne("")),
-            Kind::Biz => q.filter(wxcallback_rules::infotype.eq("")),
-        }
-    };
-    let total: i64 = query().count().get_result(conn)?;
-    let rows: Vec<Row> = query()
-        .select(COLUMNS)
-        .order(wxcallback_rules::id.asc())
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
+    let (total, rows) = store::list(conn, kind, offset, limit)?;
     Ok((total, rows.into_iter().filter_map(to_rule).collect()))
 }
 
@@ -262,26 +206,14 @@ pub fn list(
 /// any other invalid input is 1002 with the reason in `data`.
 pub fn add(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
     let c = input.check().map_err(AdminError::shown_as_refusal)?;
-    let now = now();
-    let inserted = diesel::insert_into(wxcallback_rules::table)
-        .values((
-            wxcallback_rules::name.eq(&c.name),
-            wxcallback_rules::infotype.eq(&c.info_type),
-            wxcallback_rules::msgtype.eq(&c.msg_type),
-            wxcallback_rules::event.eq(&c.event),
-            wxcallback_rules::rule_type.eq(RULE_TYPE_HTTP),
-            wxcallback_rules::open.eq(c.open),
-            wxcallback_rules::info.eq(&c.info),
-            wxcallback_rules::createtime.eq(now),
-            wxcallback_rules::updatetime.eq(now),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(()),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Err(duplicate(&c))
-        }
-        Err(e) => Err(DbError::from(e).into()),
+    store::insert(conn, c.fields()).map_err(|e| save_error(e, &c))
+}
+
+/// A duplicate is 1001 with its message; anything else an internal failure.
+fn save_error(e: SaveError, c: &Checked) -> AdminError {
+    match e {
+        SaveError::Duplicate => duplicate(c),
+        SaveError::Db(e) => e.into(),
     }
 }
 
@@ -297,27 +229,12 @@ fn rule_id(id: Option<i64>) -> Result<i32, AdminError> {
 pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminError> {
     let id = rule_id(input.id).map_err(AdminError::shown_as_refusal)?;
     let c = input.check().map_err(AdminError::shown_as_refusal)?;
-    let updated = diesel::update(wxcallback_rules::table.find(id))
-        .set((
-            wxcallback_rules::name.eq(&c.name),
-            wxcallback_rules::infotype.eq(&c.info_type),
-            wxcallback_rules::msgtype.eq(&c.msg_type),
-            wxcallback_rules::event.eq(&c.event),
-            wxcallback_rules::rule_type.eq(RULE_TYPE_HTTP),
-            wxcallback_rules::open.eq(c.open),
-            wxcallback_rules::info.eq(&c.info),
-            wxcallback_rules::updatetime.eq(now()),
-        ))
-        .execute(conn);
-    match updated {
-        Ok(0) => Err(AdminError::Refused(format!(
+    if store::update(conn, id, c.fields()).map_err(|e| save_error(e, &c))? {
+        Ok(())
+    } else {
+        Err(AdminError::Refused(format!(
             "id: no forward rule with id {id}"
-        ))),
-        Ok(_) => Ok(()),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Err(duplicate(&c))
-        }
-        Err(e) => Err(DbError::from(e).into()),
+        )))
     }
 }
 
@@ -325,24 +242,16 @@ pub fn update(conn: &mut DbConnection, input: &RuleInput) -> Result<(), AdminErr
 /// invalid id is 1002 with the reason in `data`, as for [`update`].
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AdminError> {
     let id = rule_id(Some(id)).map_err(AdminError::shown_as_refusal)?;
-    diesel::delete(wxcallback_rules::table.find(id))
-        .execute(conn)
-        .map_err(DbError::from)?;
+    store::delete(conn, id)?;
     Ok(())
 }
 
 /// The rule `id` with its type.
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<(Rule, i32), AdminError> {
     let id = rule_id(Some(id))?;
-    let row: Option<Row> = wxcallback_rules::table
-        .find(id)
-        .select(COLUMNS)
-        .first(conn)
-        .optional()
-        .map_err(DbError::from)?;
-    let row =
-        row.ok_or_else(|| AdminError::invalid(format!("id: no forward rule with id {id}")))?;
-    let rule_type = row.5;
+    let row = store::find(conn, id)?
+        .ok_or_else(|| AdminError::invalid(format!("id: no forward rule with id {id}")))?;
+    let rule_type = row.rule_type;
     let rule = to_rule(row).ok_or_else(|| {
         AdminError::InvalidStatus("该规则类型异常: its target cannot be read".into())
     })?;

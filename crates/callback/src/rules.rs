@@ -1,92 +1,68 @@
-//! Message-forward rules (`wxcallback_rules`, wxcomponent's format) and their
-//! cache; targets and matching are `common::forward`'s, shared with the admin.
-//! The cache is checked against a fingerprint of the table (row count,
-//! highest id, latest update) on every push, so a rule changed by the admin
-//! service — in another process — takes effect on the next push.
+//! The callback receiver's cache of message-forward rules; the table is
+//! `common::forward::store`'s, targets and matching `common::forward`'s,
+//! shared with the admin.
+//!
+//! Every push reads the whole table (one query; the console manages tens of
+//! rules) and reuses the parsed rules only while the rows are equal to the
+//! ones they were parsed from, so a rule changed by the admin service — in
+//! another process, in any replica — takes effect on the next push. Whole
+//! rows, not a summary: the former fingerprint (row count, highest id,
+//! latest `updatetime`) missed a second edit within the same second, as
+//! `updatetime` has whole seconds, and served the first edit until the next
+//! change.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use chrono::NaiveDateTime;
-use common::db::schema::wxcallback_rules;
 use common::db::{Db, DbError};
-use common::forward::{is_active, Target};
-use diesel::dsl::{count_star, max};
-use diesel::prelude::*;
+use common::forward::is_active;
+use common::forward::store::{self, StoredRule};
+use common::forward::Target;
 
 pub use common::forward::{for_biz, for_component, Rule};
 
-type Fingerprint = (i64, Option<i32>, Option<NaiveDateTime>);
+/// The rows read last and the open HTTP rules parsed from them.
+type Cached = (Vec<StoredRule>, Arc<Vec<Rule>>);
 
-/// id, infotype, msgtype, event, type, open, info.
-type RuleRow = (i32, String, String, String, i32, i32, String);
-
-/// Rules cached per table fingerprint.
+/// Rules parsed once per table content.
 #[derive(Debug, Default)]
 pub struct RuleCache {
-    cached: Mutex<Option<(Fingerprint, Arc<Vec<Rule>>)>>,
+    cached: Mutex<Option<Cached>>,
 }
 
 impl RuleCache {
-    /// The open HTTP rules, reloaded when the table changed.
+    /// The open HTTP rules, parsed again when any row changed.
     pub async fn rules(&self, db: &Db, forward_host: &str) -> Result<Arc<Vec<Rule>>, DbError> {
-        let fingerprint: Fingerprint = db
-            .run(|conn| {
-                Ok(wxcallback_rules::table
-                    .select((
-                        count_star(),
-                        max(wxcallback_rules::id),
-                        max(wxcallback_rules::updatetime),
-                    ))
-                    .first(conn)?)
-            })
-            .await?;
+        let rows = db.run(store::all).await?;
         if let Some((seen, rules)) = self.lock().as_ref() {
-            if *seen == fingerprint {
+            if *seen == rows {
                 return Ok(Arc::clone(rules));
             }
         }
-        let rows: Vec<RuleRow> = db
-            .run(|conn| {
-                Ok(wxcallback_rules::table
-                    .select((
-                        wxcallback_rules::id,
-                        wxcallback_rules::infotype,
-                        wxcallback_rules::msgtype,
-                        wxcallback_rules::event,
-                        wxcallback_rules::rule_type,
-                        wxcallback_rules::open,
-                        wxcallback_rules::info,
-                    ))
-                    .load(conn)?)
-            })
-            .await?;
         let rules: Vec<Rule> = rows
-            .into_iter()
-            .filter(|row| is_active(row.4, row.5))
-            .filter_map(|(id, info_type, msg_type, event, _, _, info)| {
-                match Target::parse(&info).and_then(|t| t.endpoint(forward_host)) {
+            .iter()
+            .filter(|row| is_active(row.rule_type, row.open))
+            .filter_map(|row| {
+                match Target::parse(&row.info).and_then(|t| t.endpoint(forward_host)) {
                     Ok(endpoint) => Some(Rule {
-                        id,
-                        info_type,
-                        msg_type,
-                        event,
+                        id: row.id,
+                        info_type: row.info_type.clone(),
+                        msg_type: row.msg_type.clone(),
+                        event: row.event.clone(),
                         endpoint,
                     }),
                     Err(reason) => {
-                        tracing::warn!(rule = id, %reason, "forward rule ignored");
+                        tracing::warn!(rule = row.id, %reason, "forward rule ignored");
                         None
                     }
                 }
             })
             .collect();
         let rules = Arc::new(rules);
-        *self.lock() = Some((fingerprint, Arc::clone(&rules)));
+        *self.lock() = Some((rows, Arc::clone(&rules)));
         Ok(rules)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Fingerprint, Arc<Vec<Rule>>)>> {
-        self.cached
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Option<Cached>> {
+        self.cached.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -17,7 +17,7 @@ use super::{ok, ok_empty};
 use crate::auth::AuthUser;
 use crate::error::{AdminError, AdminResult};
 use crate::params::{self, Query};
-use crate::rules::{self, Kind, RuleInput};
+use crate::rules::{self, RuleInput};
 use crate::state::AppState;
 
 /// `{total, rules}`: `type` 0 all / 1 component / 2 biz, `offset`, `limit`.
@@ -27,7 +27,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> AdminResult<HttpResponse> {
     let query = Query::parse(req.query_string())?;
-    let kind = Kind::from_code(query.int("type", 0)?)?;
+    let kind = rules::kind_from_code(query.int("type", 0)?)?;
     let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
     let limit = query.int_in("limit", 20, 1, 1000)?;
     let (total, rules) = state

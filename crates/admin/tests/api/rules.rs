@@ -708,6 +708,26 @@ async fn appid_outside_the_path_is_refused_alike_by_the_admin_and_the_callback()
     }
 }
 
+/// A rule for text messages to `http://127.0.0.1:{port}{path}` in `format`.
+fn text_rule_to(port: u16, path: &str, format: &str) -> Value {
+    let mut body = rule("", "text", "", 0);
+    body["data"] = json!({
+        "url": format!("http://127.0.0.1:{port}"),
+        "path": path,
+        "format": format,
+    });
+    body
+}
+
+/// Saves `body` as rule `id` through the console's edit form.
+async fn edit_rule(app: &TestApp, jwt: &str, id: &Value, mut body: Value) {
+    body["id"] = id.clone();
+    let answer = app
+        .post("/wxcomponent/admin/callback-proxy-rule", jwt, body)
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+}
+
 /// The test button sends with the receiver's own sender: the same URL
 /// building, body encoding and headers, for both body formats.
 #[tokio::test]
@@ -716,16 +736,12 @@ async fn the_test_button_sends_as_the_callback_receiver_forwards() {
     let jwt = app.login().await;
     let receiver = Receiver::start(&app).await;
     let (port, seen) = start_target("success").await;
+    let target = |format: &str| text_rule_to(port, "/hook/$APPID$", format);
+    let id = add_only_rule(&app, &jwt, target("json")).await["id"].clone();
     for (msg_id, format) in [(1, "json"), (2, "xml")] {
-        // A new rule each time: the receiver notices a new row at once (an
-        // edit within the second its cache was loaded it would not see yet).
-        let mut body = rule("", "text", "", 0);
-        body["data"] = json!({
-            "url": format!("http://127.0.0.1:{port}"),
-            "path": "/hook/$APPID$",
-            "format": format,
-        });
-        let id = add_only_rule(&app, &jwt, body).await["id"].clone();
+        // The same rule edited each time, likely within the second the
+        // receiver loaded it: it must see the edit all the same.
+        edit_rule(&app, &jwt, &id, target(format)).await;
         seen.lock().unwrap().clear();
         let tested = app
             .post("/wxcomponent/admin/callback-test", &jwt, json!({"id": id}))
@@ -757,12 +773,57 @@ async fn the_test_button_sends_as_the_callback_receiver_forwards() {
         } else {
             assert_eq!(test.content_type.as_deref(), Some("application/json"));
         }
-        let answer = app
-            .delete(
-                &format!("/wxcomponent/admin/callback-proxy-rule?id={id}"),
-                &jwt,
-            )
-            .await;
-        assert_eq!(answer["code"], 0, "{answer}");
     }
+    let answer = app
+        .delete(
+            &format!("/wxcomponent/admin/callback-proxy-rule?id={id}"),
+            &jwt,
+        )
+        .await;
+    assert_eq!(answer["code"], 0, "{answer}");
+}
+
+/// Sleeps until just after the wall clock's next whole second, so what
+/// follows runs within one second of `updatetime` (stored in whole seconds).
+async fn start_of_a_second() {
+    let into = u64::from(chrono::Utc::now().timestamp_subsec_millis().min(999));
+    tokio::time::sleep(std::time::Duration::from_millis(1000 - into + 5)).await;
+}
+
+/// A rule edited twice within one second forwards per the second edit: the
+/// receiver's cache once summarised the table by row count, highest id and
+/// latest `updatetime` (whole seconds), so a second edit in the second its
+/// cache was loaded went unnoticed until the next change.
+#[tokio::test]
+async fn the_receiver_forwards_per_the_second_of_two_edits_within_one_second() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let receiver = Receiver::start(&app).await;
+    let (port, seen) = start_target("success").await;
+    let to = |path: &str| text_rule_to(port, path, "json");
+    let id = add_only_rule(&app, &jwt, to("/added/$APPID$")).await["id"].clone();
+
+    start_of_a_second().await;
+    let started = std::time::Instant::now();
+    for (msg_id, path) in [(1, "/first/$APPID$"), (2, "/second/$APPID$")] {
+        edit_rule(&app, &jwt, &id, to(path)).await;
+        assert_eq!(receiver.push_text("hi", msg_id).await, 200);
+    }
+    let elapsed = started.elapsed();
+
+    let paths: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/first/{BIZ_APPID}"),
+            format!("/second/{BIZ_APPID}")
+        ],
+        "each push goes where the rule pointed when it arrived \
+         (both edits and pushes took {elapsed:?})"
+    );
 }
