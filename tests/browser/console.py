@@ -1,7 +1,8 @@
 """The admin console in a real browser (Debian's chromium through chromedriver),
 used as a person would: a wrong password refused, login, the tokens page showing
 the ticket and the component token, the push records listing the ticket push, and
-a forward rule added (absolute URL, XML), switched off and deleted.
+a forward rule added (absolute URL, XML), switched off and deleted, and a draft
+of the 草稿箱 added to the template library as a standard template, then deleted.
 Usage: console.py <base-url> <username> <password>
 (the stack must have received a component_verify_ticket)."""
 
@@ -108,6 +109,31 @@ def forward_rule_is_added_switched_off_and_deleted(driver, wait):
     print("rule deleted")
 
 
+def template_rows(driver, version):
+    return [
+        row for row in driver.find_elements(By.CSS_SELECTOR, "#m-list tr") if version in row.text
+    ]
+
+
+def a_draft_becomes_a_template_and_the_template_is_deleted(driver, wait):
+    tab(driver, "templates")
+    # wxsim's 草稿箱 holds one draft, version 2.1.0; the library three templates.
+    wait.until(lambda d: "2.1.0" in text_of(d, "d-list"))
+    wait.until(lambda d: "1.0.0" in text_of(d, "m-list"))
+    assert not template_rows(driver, "2.1.0"), "no template from the draft yet"
+    driver.find_element(By.CSS_SELECTOR, '#d-list [data-add][data-type="1"]').click()
+    wait.until(lambda d: len(template_rows(d, "2.1.0")) == 1)
+    row = template_rows(driver, "2.1.0")[0].text
+    assert "标准" in row, row
+    print("draft added to the template library:", row)
+
+    template_rows(driver, "2.1.0")[0].find_element(By.CSS_SELECTOR, "[data-del-template]").click()
+    wait.until(ec.alert_is_present())
+    driver.switch_to.alert.accept()
+    wait.until(lambda d: not template_rows(d, "2.1.0"))
+    print("template deleted")
+
+
 def main():
     base, username, password = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
     driver = browser()
@@ -130,6 +156,7 @@ def main():
         tokens_page_shows_the_ticket_and_token(driver, wait)
         records_page_lists_the_ticket_push(driver, wait)
         forward_rule_is_added_switched_off_and_deleted(driver, wait)
+        a_draft_becomes_a_template_and_the_template_is_deleted(driver, wait)
     finally:
         driver.quit()
 

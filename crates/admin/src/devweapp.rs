@@ -330,6 +330,115 @@ pub async fn templates(state: &AppState, template_type: Option<i64>) -> Result<V
     Ok(json!({"templateList": list.template_list}))
 }
 
+/// A draft in the platform's 草稿箱 (code a development mini program
+/// uploaded from WeChat DevTools), the source of a template.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
+pub struct Draft {
+    /// Draft id, what `add-to-template` takes.
+    #[serde(default)]
+    pub draft_id: i64,
+    /// Version string.
+    #[serde(default)]
+    pub user_version: String,
+    /// Description.
+    #[serde(default)]
+    pub user_desc: String,
+    /// Unix seconds of the upload.
+    #[serde(default)]
+    pub create_time: i64,
+}
+
+#[derive(Deserialize)]
+struct DraftList {
+    #[serde(default)]
+    draft_list: Vec<Draft>,
+}
+
+/// The platform's 草稿箱 (`/wxa/gettemplatedraftlist`).
+pub async fn drafts(state: &AppState) -> Result<Value, AdminError> {
+    let path = "/wxa/gettemplatedraftlist";
+    let value = wxapi::call(
+        state,
+        &TokenKey::Component,
+        Method::Get,
+        path,
+        &[],
+        &Value::Null,
+    )
+    .await?;
+    let list: DraftList = decode(path, value)?;
+    Ok(json!({"draftList": list.draft_list}))
+}
+
+/// `POST /admin/add-to-template` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddToTemplate {
+    /// The draft (a number, or a string of digits as the console sends ids).
+    #[serde(default)]
+    pub draft_id: Value,
+    /// 0 the ordinary library (the default), 1 the standard library.
+    #[serde(default)]
+    pub template_type: Option<i64>,
+}
+
+/// Turns a draft into a template of the library (`/wxa/addtotemplate`).
+pub async fn add_to_template(state: &AppState, body: &AddToTemplate) -> Result<(), AdminError> {
+    let draft_id = whole_id("draftId", &body.draft_id)?;
+    let template_type = body.template_type.unwrap_or(0);
+    if !(0..=1).contains(&template_type) {
+        return Err(AdminError::invalid(
+            "templateType: 0 (ordinary) or 1 (standard)",
+        ));
+    }
+    wxapi::call(
+        state,
+        &TokenKey::Component,
+        Method::Post,
+        "/wxa/addtotemplate",
+        &[],
+        &json!({"draft_id": draft_id, "template_type": template_type}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `POST /admin/delete-template` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteTemplate {
+    /// The template (a number, or a string of digits).
+    #[serde(default)]
+    pub template_id: Value,
+}
+
+/// Deletes a template of the library (`/wxa/deletetemplate`).
+pub async fn delete_template(state: &AppState, body: &DeleteTemplate) -> Result<(), AdminError> {
+    let template_id = whole_id("templateId", &body.template_id)?;
+    wxapi::call(
+        state,
+        &TokenKey::Component,
+        Method::Post,
+        "/wxa/deletetemplate",
+        &[],
+        &json!({"template_id": template_id}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An id the console may send as a number or as a string of digits.
+fn whole_id(field: &str, value: &Value) -> Result<i64, AdminError> {
+    let id = match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    id.filter(|id| *id >= 0)
+        .ok_or_else(|| AdminError::invalid(format!("{field}: a whole number, 0 or more")))
+}
+
 /// One item of an audit submission.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "snake_case", deserialize = "camelCase"))]

@@ -27,6 +27,10 @@ pub struct AccountState {
     pub accounts: BTreeMap<String, AccountData>,
     /// The platform's code templates (`/wxa/gettemplatelist`), seeded at start.
     pub templates: Vec<CodeTemplate>,
+    /// The platform's 草稿箱 (`/wxa/gettemplatedraftlist`): code its
+    /// development mini programs uploaded, seeded at start, more with
+    /// `POST /__sim/wxa/draft`.
+    pub drafts: Vec<CodeDraft>,
     /// Mini-program login codes minted by `/__sim/jscode`, by code.
     pub js_codes: BTreeMap<String, JsCode>,
     /// The next audit id `/wxa/submit_audit` hands out (ids are unique across accounts).
@@ -39,6 +43,7 @@ impl Default for AccountState {
             sent_messages: Vec::new(),
             accounts: BTreeMap::new(),
             templates: seed_templates(),
+            drafts: seed_drafts(),
             js_codes: BTreeMap::new(),
             next_auditid: 412_000_001,
         }
@@ -238,6 +243,42 @@ fn seed_templates() -> Vec<CodeTemplate> {
             pages: pages(&["pages/home/home"]),
         },
     ]
+}
+
+/// A draft in the platform's 草稿箱, uploaded from WeChat DevTools by one of
+/// its development mini programs.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CodeDraft {
+    /// `draft_id`.
+    pub draft_id: i64,
+    /// `user_version`.
+    pub user_version: String,
+    /// `user_desc`.
+    pub user_desc: String,
+    /// `create_time`, Unix seconds.
+    pub create_time: i64,
+    /// Appid of the development mini program that uploaded it.
+    pub source_miniprogram_appid: String,
+    /// Name of that mini program.
+    pub source_miniprogram: String,
+    /// Pages of the code, carried into the template made from it.
+    pub pages: Vec<String>,
+}
+
+fn seed_drafts() -> Vec<CodeDraft> {
+    vec![CodeDraft {
+        draft_id: 0,
+        user_version: "2.1.0".into(),
+        user_desc: "草稿:新增会员页".into(),
+        create_time: 1_730_000_000,
+        source_miniprogram_appid: "wxtemplatesource01".into(),
+        source_miniprogram: "模板开发小程序".into(),
+        pages: vec![
+            "pages/index/index".into(),
+            "pages/member/member".into(),
+            "pages/logs/logs".into(),
+        ],
+    }]
 }
 
 /// A mini-program login code (`js_code`), usable once before it expires.

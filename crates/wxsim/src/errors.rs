@@ -72,6 +72,16 @@ pub fn ok() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"errcode": 0, "errmsg": "ok"}))
 }
 
+/// A successful answer: `errcode` 0 and `errmsg` "ok" beside `fields` (an
+/// object), the way WeChat puts its results next to the code.
+pub fn ok_with(fields: serde_json::Value) -> HttpResponse {
+    let mut answer = serde_json::json!({"errcode": 0, "errmsg": "ok"});
+    if let (Some(answer), serde_json::Value::Object(fields)) = (answer.as_object_mut(), fields) {
+        answer.extend(fields);
+    }
+    HttpResponse::Ok().json(answer)
+}
+
 impl ResponseError for WxError {
     fn status_code(&self) -> actix_web::http::StatusCode {
         actix_web::http::StatusCode::OK

@@ -47,6 +47,10 @@ pub struct SimSettings {
     pub mini_program_appid: String,
     /// Its AppSecret.
     pub mini_program_secret: String,
+    /// Templates the platform's template library holds before
+    /// `/wxa/addtotemplate` answers 85065 (template list is full). WeChat
+    /// documents the code, not the number: set it to what your account shows.
+    pub template_library_limit: usize,
 }
 
 const DEFAULTS: &str = r#"
@@ -69,6 +73,7 @@ push_timeout_ms = 5000
 push_retries = 3
 mini_program_appid = "wxminiprogramsim01"
 mini_program_secret = "wxsim-mini-program-secret"
+template_library_limit = 100
 "#;
 
 impl Default for SimSettings {

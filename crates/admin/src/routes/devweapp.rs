@@ -83,6 +83,33 @@ pub async fn templates(
     Ok(ok(devweapp::templates(&state, template_type).await?))
 }
 
+/// `{draftList}`: the platform's 草稿箱.
+pub async fn drafts(_: AuthUser, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
+    Ok(ok(devweapp::drafts(&state).await?))
+}
+
+/// Turns a draft into a template: `{draftId, templateType?}`.
+pub async fn add_to_template(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let body: devweapp::AddToTemplate = params::json(&body)?;
+    devweapp::add_to_template(&state, &body).await?;
+    Ok(ok_empty())
+}
+
+/// Deletes a template: `{templateId}`.
+pub async fn delete_template(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let body: devweapp::DeleteTemplate = params::json(&body)?;
+    devweapp::delete_template(&state, &body).await?;
+    Ok(ok_empty())
+}
+
 /// Withdraws the pending audit.
 pub async fn revoke_audit(
     _: AuthUser,

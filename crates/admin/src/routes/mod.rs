@@ -101,6 +101,15 @@ fn admin_scope() -> actix_web::Scope {
         .route("/submit-audit", web::post().to(devweapp::submit_audit))
         .route("/dev-versions", web::get().to(devweapp::versions))
         .route("/template-list", web::get().to(devweapp::templates))
+        .route("/draft-list", web::get().to(devweapp::drafts))
+        .route(
+            "/add-to-template",
+            web::post().to(devweapp::add_to_template),
+        )
+        .route(
+            "/delete-template",
+            web::post().to(devweapp::delete_template),
+        )
         .route("/revoke-audit", web::post().to(devweapp::revoke_audit))
         .route("/speed-up-audit", web::post().to(devweapp::speed_up_audit))
         .route("/commit-code", web::post().to(devweapp::commit_code))

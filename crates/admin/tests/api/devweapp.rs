@@ -180,6 +180,124 @@ async fn the_code_audit_release_cycle_works_through_the_console_routes() {
 }
 
 #[tokio::test]
+async fn a_draft_becomes_a_template_that_commits_and_is_deleted() {
+    let (app, jwt) = managed_app().await;
+    // A development mini program uploads code to the platform's 草稿箱.
+    let uploaded = app
+        .sim
+        .control(
+            "/__sim/wxa/draft",
+            json!({"user_version": "3.0.0", "user_desc": "新版首页", "pages": ["pages/home/home"]}),
+        )
+        .await;
+    let draft_id = uploaded["draft_id"].as_i64().expect("draft_id");
+
+    let drafts = app.get("/wxcomponent/admin/draft-list", &jwt).await;
+    assert_eq!(drafts["code"], 0, "{drafts}");
+    let list = drafts["data"]["draftList"].as_array().expect("draftList");
+    let draft = list
+        .iter()
+        .find(|d| d["draftId"] == draft_id)
+        .expect("the uploaded draft is listed");
+    assert_eq!(draft["userVersion"], "3.0.0");
+    assert_eq!(draft["userDesc"], "新版首页");
+    assert!(draft["createTime"].as_i64().is_some(), "{draft}");
+
+    // The console sends ids as strings.
+    let added = app
+        .post(
+            "/wxcomponent/admin/add-to-template",
+            &jwt,
+            json!({"draftId": draft_id.to_string()}),
+        )
+        .await;
+    assert_eq!(added["code"], 0, "{added}");
+    let templates = app.get("/wxcomponent/admin/template-list", &jwt).await;
+    let template = templates["data"]["templateList"]
+        .as_array()
+        .expect("templateList")
+        .iter()
+        .find(|t| t["userVersion"] == "3.0.0")
+        .cloned()
+        .expect("the new template is listed");
+    assert_eq!(template["templateType"], 0);
+    let template_id = template["templateId"].as_i64().expect("templateId");
+
+    let committed = app
+        .post(
+            &path("commit-code"),
+            &jwt,
+            json!({"templateId": template_id.to_string(), "extJson": "{}", "userVersion": "3.0.0"}),
+        )
+        .await;
+    assert_eq!(committed["code"], 0, "{committed}");
+    let pages = app.get(&path("page-list"), &jwt).await;
+    assert_eq!(pages["data"]["pageList"], json!(["pages/home/home"]));
+
+    let deleted = app
+        .post(
+            "/wxcomponent/admin/delete-template",
+            &jwt,
+            json!({"templateId": template_id}),
+        )
+        .await;
+    assert_eq!(deleted["code"], 0, "{deleted}");
+    // WeChat's refusals are 1002 with errcode and errmsg in data.
+    let again = app
+        .post(
+            "/wxcomponent/admin/delete-template",
+            &jwt,
+            json!({"templateId": template_id}),
+        )
+        .await;
+    assert_eq!(again["code"], 1002, "{again}");
+    assert!(
+        again["data"].as_str().unwrap().starts_with("85064 "),
+        "{again}"
+    );
+    let missing = app
+        .post(
+            "/wxcomponent/admin/add-to-template",
+            &jwt,
+            json!({"draftId": 999}),
+        )
+        .await;
+    assert_eq!(missing["code"], 1002, "{missing}");
+    assert!(
+        missing["data"].as_str().unwrap().starts_with("85064 "),
+        "{missing}"
+    );
+
+    // Bad input is refused before WeChat, naming the field.
+    for (route, body, field) in [
+        ("add-to-template", json!({}), "draftId"),
+        ("add-to-template", json!({"draftId": "x"}), "draftId"),
+        (
+            "add-to-template",
+            json!({"draftId": 1, "templateType": 2}),
+            "templateType",
+        ),
+        ("delete-template", json!({"templateId": -1}), "templateId"),
+    ] {
+        let answer = app
+            .post(&format!("/wxcomponent/admin/{route}"), &jwt, body.clone())
+            .await;
+        assert_eq!(answer["code"], 1001, "{route} {body}: {answer}");
+        assert!(
+            answer["data"].as_str().unwrap_or("").contains(field)
+                || answer["errorMsg"].as_str().unwrap_or("").contains(field),
+            "{route} {body}: {answer}"
+        );
+    }
+    let list = app.get("/wxcomponent/admin/template-list", &jwt).await;
+    assert!(!list["data"]["templateList"]
+        .as_array()
+        .expect("templateList")
+        .iter()
+        .any(|t| t["templateId"] == template_id));
+}
+
+#[tokio::test]
 async fn every_managed_route_needs_an_appid() {
     let (app, jwt) = managed_app().await;
     let gets = ["dev-versions", "page-list", "category", "qrcode"];

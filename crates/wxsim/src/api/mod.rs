@@ -9,6 +9,7 @@ mod message;
 mod sim;
 mod sns;
 mod tags;
+mod templates;
 mod user;
 mod wxa;
 
@@ -26,4 +27,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     user::configure(cfg);
     sns::configure(cfg);
     wxa::configure(cfg);
+    templates::configure(cfg);
 }

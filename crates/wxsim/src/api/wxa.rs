@@ -4,19 +4,17 @@
 //! revert. WeChat's reviewers are played by the control endpoint
 //! `POST /__sim/wxa/audit {appid, status, reason?, screenshot?}`.
 //!
-//! Every route takes an authorizer_access_token of a mini program, except
-//! `gettemplatelist`, which takes the platform's component_access_token.
+//! Every route takes an authorizer_access_token of a mini program; the
+//! template library the code comes from is `api::templates`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::access::{
-    authorizer_appid, check_component_token, is_mini_program, json_body, lenient_i64, param, query,
-};
+use super::access::{authorizer_appid, is_mini_program, json_body, lenient_i64};
 use crate::account_state::{audit_status, Audit, CodeVersion, MiniProgramCode, Release};
 use crate::calls::lock;
-use crate::errors::{ok, WxError, WxResult};
+use crate::errors::{ok, ok_with, WxError, WxResult};
 use crate::flows;
 use crate::state::SimState;
 
@@ -60,7 +58,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/wxa/speedupaudit", web::post().to(speedup_audit))
         .route("/wxa/get_page", web::get().to(pages))
         .route("/wxa/get_category", web::get().to(categories))
-        .route("/wxa/gettemplatelist", web::get().to(templates))
         .route("/wxa/getversioninfo", web::post().to(version_info))
         .route("/wxa/getvisitstatus", web::post().to(visit_status))
         .route(
@@ -94,14 +91,6 @@ fn mini_program(state: &SimState, req: &HttpRequest) -> WxResult<String> {
 /// Runs `f` on the code of `appid` under the accounts lock.
 fn with_code<T>(state: &SimState, appid: &str, f: impl FnOnce(&mut MiniProgramCode) -> T) -> T {
     f(&mut lock(&state.accounts).account(appid).code)
-}
-
-fn ok_with(fields: Value) -> HttpResponse {
-    let mut answer = json!({"errcode": 0, "errmsg": "ok"});
-    if let (Some(answer), Value::Object(fields)) = (answer.as_object_mut(), fields) {
-        answer.extend(fields);
-    }
-    HttpResponse::Ok().json(answer)
 }
 
 #[derive(Deserialize)]
@@ -374,44 +363,6 @@ async fn categories(state: web::Data<SimState>, req: HttpRequest) -> WxResult<Ht
         {"first_class": "工具", "second_class": "效率", "first_id": 287, "second_id": 616},
         {"first_class": "生活服务", "second_class": "家政", "first_id": 150, "second_id": 627},
     ]})))
-}
-
-async fn templates(state: web::Data<SimState>, req: HttpRequest) -> WxResult<HttpResponse> {
-    let query = query(&req);
-    let token = param(&query, "component_access_token").or_else(|| param(&query, "access_token"));
-    check_component_token(&state, token)?;
-    let wanted = match param(&query, "template_type") {
-        None => None,
-        Some(t) => Some(
-            t.parse::<i64>()
-                .map_err(|_| WxError::new(40097, "invalid args: template_type must be 0 or 1"))?,
-        ),
-    };
-    let list: Vec<Value> = lock(&state.accounts)
-        .templates
-        .iter()
-        .filter(|t| wanted.is_none_or(|w| w == t.template_type))
-        .map(|t| {
-            let mut item = json!({
-                "create_time": t.create_time,
-                "user_version": t.user_version,
-                "user_desc": t.user_desc,
-                "template_id": t.template_id,
-                "template_type": t.template_type,
-                "source_miniprogram_appid": t.source_miniprogram_appid,
-                "source_miniprogram": t.source_miniprogram,
-                "developer": "wxsim",
-                "category_list": [],
-            });
-            if t.template_type == 1 {
-                item["audit_scene"] = json!(0);
-                item["audit_status"] = json!(3);
-                item["reason"] = json!("");
-            }
-            item
-        })
-        .collect();
-    Ok(ok_with(json!({"template_list": list})))
 }
 
 async fn version_info(

@@ -335,6 +335,92 @@ async fn templates_are_listed_with_the_component_token() {
 }
 
 #[tokio::test]
+async fn a_draft_becomes_a_template_until_the_library_is_full_and_templates_are_deleted() {
+    let sim = Sim::start().await;
+    let component = sim.component_token();
+    let at = |path: &str| format!("{path}?access_token={component}");
+    let drafts = sim.get(&at("/wxa/gettemplatedraftlist")).await;
+    assert_errcode(&drafts, 0);
+    let seeded = &drafts["draft_list"][0];
+    for key in ["create_time", "user_version", "user_desc", "draft_id"] {
+        assert!(seeded.get(key).is_some(), "{key} in {seeded}");
+    }
+
+    // A development mini program uploads code from WeChat DevTools.
+    let uploaded = sim
+        .post(
+            "/__sim/wxa/draft",
+            &json!({"user_version": "3.0.0", "user_desc": "新版首页", "pages": ["pages/home/home"]}),
+        )
+        .await;
+    let draft_id = uploaded["draft_id"].as_i64().expect("draft_id");
+    let drafts = sim.get(&at("/wxa/gettemplatedraftlist")).await;
+    assert_eq!(drafts["draft_list"].as_array().map(Vec::len), Some(2));
+
+    let add = at("/wxa/addtotemplate");
+    assert_errcode(&sim.post(&add, &json!({"draft_id": draft_id})).await, 0);
+    // WeChat's own example sends the id as a string.
+    let standard = json!({"draft_id": draft_id.to_string(), "template_type": 1});
+    assert_errcode(&sim.post(&add, &standard).await, 0);
+    let list = sim.get(&at("/wxa/gettemplatelist")).await;
+    let templates = list["template_list"].as_array().expect("a list");
+    assert_eq!(templates.len(), 5, "{list}");
+    let made: Vec<&Value> = templates
+        .iter()
+        .filter(|t| t["user_version"] == "3.0.0")
+        .collect();
+    assert_eq!(made.len(), 2, "{list}");
+    assert_eq!(made[0]["template_type"], 0);
+    assert_eq!(made[1]["template_type"], 1);
+    let made_id = made[0]["template_id"].as_i64().expect("template_id");
+    // The draft stays in the 草稿箱.
+    let drafts = sim.get(&at("/wxa/gettemplatedraftlist")).await;
+    assert_eq!(drafts["draft_list"].as_array().map(Vec::len), Some(2));
+
+    assert_errcode(&sim.post(&add, &json!({"draft_id": 999})).await, 85064);
+    assert_errcode(&sim.post(&add, &json!({})).await, 85064);
+    let bad_type = json!({"draft_id": draft_id, "template_type": 2});
+    assert_errcode(&sim.post(&add, &bad_type).await, 40097);
+    let mini = sim.mini_program();
+    assert_errcode(
+        &sim.post(
+            &format!("/wxa/addtotemplate?access_token={mini}"),
+            &json!({"draft_id": draft_id}),
+        )
+        .await,
+        40001,
+    );
+
+    // The new template commits like any other.
+    let app = wxa(&sim);
+    let commit = json!({"template_id": made_id, "ext_json": "{}", "user_version": "3.0.0"});
+    assert_errcode(&app.post("/wxa/commit", commit).await, 0);
+    let pages = app.get("/wxa/get_page").await;
+    assert_eq!(pages["page_list"], json!(["pages/home/home"]), "{pages}");
+
+    let delete = at("/wxa/deletetemplate");
+    assert_errcode(
+        &sim.post(&delete, &json!({"template_id": made_id})).await,
+        0,
+    );
+    assert_errcode(
+        &sim.post(&delete, &json!({"template_id": made_id})).await,
+        85064,
+    );
+    let list = sim.get(&at("/wxa/gettemplatelist")).await;
+    assert_eq!(list["template_list"].as_array().map(Vec::len), Some(4));
+
+    // The library holds template_library_limit templates, then 85065.
+    let limit = sim.state.settings.template_library_limit;
+    for _ in 4..limit {
+        assert_errcode(&sim.post(&add, &json!({"draft_id": 0})).await, 0);
+    }
+    assert_errcode(&sim.post(&add, &json!({"draft_id": 0})).await, 85065);
+    let list = sim.get(&at("/wxa/gettemplatelist")).await;
+    assert_eq!(list["template_list"].as_array().map(Vec::len), Some(limit));
+}
+
+#[tokio::test]
 async fn code_goes_from_commit_through_audit_to_release_and_back() {
     let sim = Sim::start().await;
     let app = wxa(&sim);
