@@ -292,11 +292,14 @@ impl Settings {
     /// Loads settings from an explicit environment map, so tests never touch
     /// process-global state.
     pub fn load_from(env: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let mut layers = Layers::new(DEFAULTS, env)?.with(CloudRunEnv(env.clone()));
+        // The order of the module doc: what the platform running the
+        // container says (Cloud Run's database and appid) wins over a file
+        // baked into the image.
+        let mut layers = Layers::new(DEFAULTS, env)?;
         if let Some(path) = env.get(CONFIG_FILE_ENV).filter(|p| !p.is_empty()) {
             layers = layers.with(File::new(path, FileFormat::Toml).required(true));
         }
-        let settings: Settings = layers.load(ENV_PREFIX)?;
+        let settings: Settings = layers.with(CloudRunEnv(env.clone())).load(ENV_PREFIX)?;
         settings.validate()?;
         Ok(settings)
     }

@@ -162,6 +162,29 @@ fn cloud_run_database_defaults_to_wxcomponent() {
 }
 
 #[test]
+fn cloud_run_variables_win_over_the_config_file() {
+    let file = config_file(
+        "[database]\nurl = \"sqlite://./baked.db\"\n[wechat]\ncomponent_appid = \"from_file\"\n[business]\nport = 7000\n",
+    );
+    let path = file.path().to_str().expect("utf-8 path");
+    let settings = Settings::load_from(&env(&[
+        ("WXC_CONFIG", path),
+        ("MYSQL_ADDRESS", "db:3306"),
+        ("WX_APPID", "from_cloud_run"),
+    ]))
+    .expect("load");
+    assert_eq!(
+        settings.database.url.expose_secret(),
+        "mysql://root@db:3306/wxcomponent"
+    );
+    assert_eq!(settings.wechat.component_appid, "from_cloud_run");
+    assert_eq!(
+        settings.business.port, 7000,
+        "the file's other settings stay"
+    );
+}
+
+#[test]
 fn wxc_variables_win_over_cloud_run_variables() {
     let settings = Settings::load_from(&env(&[
         ("MYSQL_ADDRESS", "db:3306"),
