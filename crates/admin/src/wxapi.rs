@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use common::tokens::TokenKey;
 use common::wechat::with_token::answer_rejects_token;
-use common::wechat::{with_token, with_token_checked, Method};
+use common::wechat::{with_token, with_token_checked, Method, WechatError};
 use serde_json::Value;
 
 use crate::error::AdminError;
@@ -68,11 +68,21 @@ pub async fn authorizer_call(
 }
 
 /// A transport failure without the URL (its query holds the access token).
-fn transport(path: &str, e: reqwest::Error) -> AdminError {
-    AdminError::Upstream(format!(
-        "WeChat request to {path} failed: {}",
-        e.without_url()
-    ))
+fn transport(path: &str, source: reqwest::Error) -> AdminError {
+    WechatError::Transport {
+        path: path.to_string(),
+        source,
+    }
+    .into()
+}
+
+/// A non-200 answer, worded as the client's own calls word it.
+fn http_status(path: &str, status: reqwest::StatusCode) -> AdminError {
+    WechatError::Status {
+        path: path.to_string(),
+        status: status.as_u16(),
+    }
+    .into()
 }
 
 /// WeChat's refusal in a JSON answer that should have been something else
@@ -145,10 +155,7 @@ pub async fn authorizer_image(
         return Ok(STANDARD.encode(&fetched.bytes));
     }
     if !fetched.status.is_success() {
-        return Err(AdminError::Upstream(format!(
-            "WeChat answered HTTP {} for {path}",
-            fetched.status.as_u16()
-        )));
+        return Err(http_status(path, fetched.status));
     }
     Err(error_in(path, &fetched.bytes))
 }
@@ -201,10 +208,7 @@ pub async fn upload_media(
     })
     .await??;
     if !fetched.status.is_success() {
-        return Err(AdminError::Upstream(format!(
-            "WeChat answered HTTP {} for {path}",
-            fetched.status.as_u16()
-        )));
+        return Err(http_status(path, fetched.status));
     }
     let value: Value =
         serde_json::from_slice(&fetched.bytes).map_err(|_| error_in(path, &fetched.bytes))?;
