@@ -1,8 +1,10 @@
-//! The web console. By default the built-in single page (no build step; it
-//! logs in and shows tokens, authorizers, pushes, rules, proxy routes and
-//! settings through the same API). With `admin.console_dir` pointing at a
-//! built wxcomponent console (`client/dist`), that console is served
-//! instead: `index.html` at `/` and its files under `/wxcomponent/assets/`.
+//! The web console. By default the built-in one (no build step: a page shell,
+//! a style sheet and plain ES modules, one per page, embedded in the binary
+//! and served under `/wxcomponent/console/` with an ETag, so browsers
+//! revalidate instead of downloading them again). With `admin.console_dir`
+//! pointing at a built wxcomponent console (`client/dist`), that console is
+//! served instead: `index.html` at `/` and its files under
+//! `/wxcomponent/assets/`.
 
 use std::path::{Path, PathBuf};
 
@@ -11,18 +13,76 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::state::AppState;
 
-/// The built-in console.
+/// The built-in console's page shell.
 const BUILT_IN: &str = include_str!("../console/index.html");
+
+/// The built-in console's files, by their path under `/wxcomponent/console/`.
+const FILES: &[(&str, &str)] = &[
+    ("console.css", include_str!("../console/console.css")),
+    ("lib.js", include_str!("../console/lib.js")),
+    ("app.js", include_str!("../console/app.js")),
+    ("pages/tokens.js", include_str!("../console/pages/tokens.js")),
+    ("pages/authorizers.js", include_str!("../console/pages/authorizers.js")),
+    ("pages/miniprograms.js", include_str!("../console/pages/miniprograms.js")),
+    ("pages/campaigns.js", include_str!("../console/pages/campaigns.js")),
+    ("pages/templates.js", include_str!("../console/pages/templates.js")),
+    ("pages/records.js", include_str!("../console/pages/records.js")),
+    ("pages/rules.js", include_str!("../console/pages/rules.js")),
+    ("pages/proxy.js", include_str!("../console/pages/proxy.js")),
+    ("pages/links.js", include_str!("../console/pages/links.js")),
+    ("pages/settings.js", include_str!("../console/pages/settings.js")),
+];
 
 /// Registers `/` and `/wxcomponent/console`.
 pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index));
 }
 
-/// Registers `/assets/{path}` under the `/wxcomponent` scope, and `/console`.
+/// Registers `/assets/{path}` under the `/wxcomponent` scope, `/console` and
+/// the built-in console's files under `/console/`.
 pub fn assets(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(index))
+        .route("/console/{path:.*}", web::get().to(built_in_file))
         .route("/assets/{path:.*}", web::get().to(asset));
+}
+
+/// A strong validator of a file's content: its SHA-1, quoted.
+fn etag(content: &str) -> String {
+    use sha1::Digest as _;
+    format!("\"{}\"", hex::encode(sha1::Sha1::digest(content.as_bytes())))
+}
+
+/// One of [`FILES`]: 304 when the browser's copy is current, else the file
+/// with its ETag and `no-cache` (use only after revalidating), so a new
+/// release is picked up at the next load.
+async fn built_in_file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let Some((name, content)) = FILES.iter().find(|(name, _)| *name == path.as_str()) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let tag = etag(content);
+    let current = req
+        .headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+    let mut answer = if current {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    answer
+        .insert_header(("etag", tag))
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-content-type-options", "nosniff"));
+    if current {
+        return answer.finish();
+    }
+    let content_type = if name.ends_with(".css") {
+        "text/css; charset=utf-8"
+    } else {
+        "text/javascript; charset=utf-8"
+    };
+    answer.content_type(content_type).body(*content)
 }
 
 fn console_dir(state: &AppState) -> Option<PathBuf> {

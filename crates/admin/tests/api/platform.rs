@@ -595,9 +595,54 @@ async fn healthz_answers_and_the_console_is_served() {
             .starts_with("text/html"));
         let page = response.text().await.unwrap();
         assert!(
-            page.contains(r#"const API = "/wxcomponent""#) && page.contains(r#""PUT", "/auth""#),
-            "the console logs in through the API"
+            page.contains(r#"src="/wxcomponent/console/app.js""#),
+            "the page loads the console's entry module: {page}"
         );
+    }
+    let lib = app
+        .client
+        .get(app.url("/wxcomponent/console/lib.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lib.status().as_u16(), 200);
+    assert!(lib.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    let etag = lib.headers()["etag"].to_str().unwrap().to_string();
+    let lib = lib.text().await.unwrap();
+    assert!(
+        lib.contains(r#"export const API = "/wxcomponent""#),
+        "the console calls the API: {lib}"
+    );
+    let app_js = app
+        .client
+        .get(app.url("/wxcomponent/console/app.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        app_js.contains(r#""PUT", "/auth""#),
+        "the console logs in through the API"
+    );
+    let again = app
+        .client
+        .get(app.url("/wxcomponent/console/lib.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304, "an unchanged file is not sent again");
+    for missing in [
+        "/wxcomponent/console/nope.js",
+        "/wxcomponent/console/../Cargo.toml",
+    ] {
+        let response = app.client.get(app.url(missing)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{missing}");
     }
     let response = app
         .client
