@@ -31,7 +31,32 @@ def browser():
         "--disable-sync",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def script_errors(driver):
+    """The page's own errors since the last call: exceptions and failed
+    modules; refusals the API answered (shown as toasts) are not errors."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE"
+    ]
+
+
+def every_tab_renders_without_script_errors(driver, wait):
+    names = [
+        b.get_attribute("data-tab")
+        for b in driver.find_elements(By.CSS_SELECTOR, "#tabs button")
+    ]
+    for name in names:
+        tab(driver, name)
+        wait.until(lambda d: d.find_element(By.ID, "view").text.strip() != "")
+        time.sleep(0.5)
+        errors = script_errors(driver)
+        assert not errors, f"tab {name}: {errors}"
+    print("every tab renders without script errors:", ", ".join(names))
 
 
 def log_in(driver, base, username, password):
@@ -153,6 +178,7 @@ def main():
         assert tabs, "the console shows its sections"
         print("sections:", ", ".join(tabs))
 
+        every_tab_renders_without_script_errors(driver, wait)
         tokens_page_shows_the_ticket_and_token(driver, wait)
         records_page_lists_the_ticket_push(driver, wait)
         forward_rule_is_added_switched_off_and_deleted(driver, wait)
