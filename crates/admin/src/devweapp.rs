@@ -18,7 +18,10 @@ use crate::wxapi;
 /// Permission set of managed mini programs.
 pub const FUNC_MANAGED: i64 = 18;
 
-fn decode<T: for<'de> Deserialize<'de>>(path: &str, value: Value) -> Result<T, AdminError> {
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
+    path: &str,
+    value: Value,
+) -> Result<T, AdminError> {
     serde_json::from_value(value)
         .map_err(|e| AdminError::Upstream(format!("unexpected answer from WeChat for {path}: {e}")))
 }
@@ -185,7 +188,10 @@ pub async fn list(
 }
 
 /// The latest audit, or `None` when there never was one (WeChat's 85058).
-async fn latest_audit(state: &AppState, appid: &str) -> Result<Option<AuditStatus>, AdminError> {
+pub(crate) async fn latest_audit(
+    state: &AppState,
+    appid: &str,
+) -> Result<Option<AuditStatus>, AdminError> {
     let path = "/wxa/get_latest_auditstatus";
     match wxapi::authorizer_call(state, appid, Method::Get, path, &[], &Value::Null).await {
         Ok(value) => decode(path, value).map(Some),
@@ -429,7 +435,7 @@ pub async fn delete_template(state: &AppState, body: &DeleteTemplate) -> Result<
 }
 
 /// An id the console may send as a number or as a string of digits.
-fn whole_id(field: &str, value: &Value) -> Result<i64, AdminError> {
+pub(crate) fn whole_id(field: &str, value: &Value) -> Result<i64, AdminError> {
     let id = match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),

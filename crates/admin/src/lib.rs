@@ -4,21 +4,25 @@
 //! works unchanged, the inner API under `/inner/*` for business services and
 //! the gateway, and a web console at `/`.
 
+pub mod audit_quota;
 pub mod auth;
 pub mod authorizers;
 pub mod client_ip;
 pub mod devweapp;
 pub mod error;
+pub mod gray_release;
 pub mod housekeeping;
 pub mod inner;
 pub mod lockout;
 pub mod params;
 pub mod platform;
+pub mod privacy;
 pub mod proxy;
 pub mod records;
 mod routes;
 pub mod rules;
 pub mod state;
+pub mod testers;
 pub mod users;
 pub mod worker;
 pub mod wxapi;

@@ -165,6 +165,19 @@ pub async fn authorizer_image(
 /// (`tokens.wechat_timeout_ms`, the longer of the two applies).
 pub const MEDIA_UPLOAD_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// A file to upload to WeChat as one multipart field.
+#[derive(Debug, Clone)]
+pub struct FilePart {
+    /// The form field WeChat reads (`media`, `file`).
+    pub field: &'static str,
+    /// The file name sent with it.
+    pub file_name: String,
+    /// Its content type.
+    pub content_type: String,
+    /// Its bytes.
+    pub data: Vec<u8>,
+}
+
 /// Uploads a temporary media file (`/cgi-bin/media/upload`) for an authorizer.
 pub async fn upload_media(
     state: &AppState,
@@ -174,7 +187,32 @@ pub async fn upload_media(
     content_type: &str,
     data: Vec<u8>,
 ) -> Result<Value, AdminError> {
-    let path = "/cgi-bin/media/upload";
+    let part = FilePart {
+        field: "media",
+        file_name: file_name.to_string(),
+        content_type: content_type.to_string(),
+        data,
+    };
+    upload_file(
+        state,
+        appid,
+        "/cgi-bin/media/upload",
+        &[("type", media_type)],
+        part,
+    )
+    .await
+}
+
+/// Uploads `part` as a multipart form to `path` with an authorizer's token
+/// (retried once after a rejected token), with [`MEDIA_UPLOAD_TIMEOUT`];
+/// answers WeChat's JSON, its refusal as [`AdminError::Wechat`].
+pub async fn upload_file(
+    state: &AppState,
+    appid: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    part: FilePart,
+) -> Result<Value, AdminError> {
     let url = &format!("{}{path}", state.tokens.client().base_url());
     let timeout = MEDIA_UPLOAD_TIMEOUT.max(Duration::from_millis(
         state.settings.tokens.wechat_timeout_ms,
@@ -182,17 +220,19 @@ pub async fn upload_media(
     let source = state.tokens.source(TokenKey::Authorizer(appid.to_string()));
     let is_refusal =
         |answer: &Result<Fetched, AdminError>| matches!(answer, Ok(f) if rejected(&f.bytes));
-    let data = &data;
+    let part = &part;
     let fetched = with_token_checked(&source, is_refusal, |token| async move {
-        let part = reqwest::multipart::Part::bytes(data.clone())
-            .file_name(file_name.to_string())
-            .mime_str(content_type)
-            .map_err(|e| AdminError::invalid(format!("media: content type: {e}")))?;
-        let form = reqwest::multipart::Form::new().part("media", part);
+        let file = reqwest::multipart::Part::bytes(part.data.clone())
+            .file_name(part.file_name.clone())
+            .mime_str(&part.content_type)
+            .map_err(|e| AdminError::invalid(format!("{}: content type: {e}", part.field)))?;
+        let form = reqwest::multipart::Form::new().part(part.field, file);
+        let mut params = vec![("access_token", token.as_str())];
+        params.extend_from_slice(query);
         let response = state
             .http
             .post(url)
-            .query(&[("access_token", token.as_str()), ("type", media_type)])
+            .query(&params)
             .timeout(timeout)
             .multipart(form)
             .send()

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::privacy_state::{AuditQuota, GrayReleasePlan, PrivacyGuides, Tester, WechatUser};
+
 /// The id of the built-in 星标组 tag, present on every account.
 pub const STAR_TAG_ID: i64 = 2;
 /// The first id WeChat gives a tag an account creates (0, 1 and 2 are built in).
@@ -35,6 +37,11 @@ pub struct AccountState {
     pub js_codes: BTreeMap<String, JsCode>,
     /// The next audit id `/wxa/submit_audit` hands out (ids are unique across accounts).
     pub next_auditid: i64,
+    /// WeChat users experience members can be bound from, by WeChat id
+    /// (`POST /__sim/wechat-users`).
+    pub wechat_users: BTreeMap<String, WechatUser>,
+    /// The platform's audit quota this month.
+    pub audit_quota: AuditQuota,
 }
 
 impl Default for AccountState {
@@ -46,6 +53,8 @@ impl Default for AccountState {
             drafts: seed_drafts(),
             js_codes: BTreeMap::new(),
             next_auditid: 412_000_001,
+            wechat_users: BTreeMap::new(),
+            audit_quota: AuditQuota::default(),
         }
     }
 }
@@ -96,6 +105,10 @@ pub struct AccountData {
     pub code: MiniProgramCode,
     /// Temporary media uploaded by `/cgi-bin/media/upload`, by media_id.
     pub media: BTreeMap<String, MediaFile>,
+    /// The user privacy guide of a mini program.
+    pub privacy: PrivacyGuides,
+    /// Experience members of a mini program, in binding order.
+    pub testers: Vec<Tester>,
 }
 
 impl Default for AccountData {
@@ -111,6 +124,8 @@ impl Default for AccountData {
             users: BTreeMap::new(),
             code: MiniProgramCode::default(),
             media: BTreeMap::new(),
+            privacy: PrivacyGuides::default(),
+            testers: Vec::new(),
         }
     }
 }
@@ -207,10 +222,14 @@ pub struct CodeTemplate {
     pub source_miniprogram: String,
     /// Pages of the code, answered by `/wxa/get_page` once committed.
     pub pages: Vec<String>,
+    /// Privacy keys the code uses (`getprivacysetting`'s `privacy_list`
+    /// once committed).
+    pub privacy_keys: Vec<String>,
 }
 
 fn seed_templates() -> Vec<CodeTemplate> {
     let pages = |list: &[&str]| list.iter().map(|p| (*p).to_string()).collect();
+    let keys = |list: &[&str]| list.iter().map(|k| (*k).to_string()).collect();
     vec![
         CodeTemplate {
             template_id: 1,
@@ -221,6 +240,7 @@ fn seed_templates() -> Vec<CodeTemplate> {
             source_miniprogram_appid: "wxtemplatesource01".into(),
             source_miniprogram: "模板开发小程序".into(),
             pages: pages(&["pages/index/index", "pages/logs/logs"]),
+            privacy_keys: Vec::new(),
         },
         CodeTemplate {
             template_id: 2,
@@ -231,6 +251,7 @@ fn seed_templates() -> Vec<CodeTemplate> {
             source_miniprogram_appid: "wxtemplatesource01".into(),
             source_miniprogram: "模板开发小程序".into(),
             pages: pages(&["pages/index/index", "pages/order/order", "pages/logs/logs"]),
+            privacy_keys: keys(&["UserInfo", "Location"]),
         },
         CodeTemplate {
             template_id: 3,
@@ -241,6 +262,7 @@ fn seed_templates() -> Vec<CodeTemplate> {
             source_miniprogram_appid: "wxtemplatesource02".into(),
             source_miniprogram: "标准模板小程序".into(),
             pages: pages(&["pages/home/home"]),
+            privacy_keys: Vec::new(),
         },
     ]
 }
@@ -263,6 +285,8 @@ pub struct CodeDraft {
     pub source_miniprogram: String,
     /// Pages of the code, carried into the template made from it.
     pub pages: Vec<String>,
+    /// Privacy keys the code uses, carried into the template made from it.
+    pub privacy_keys: Vec<String>,
 }
 
 fn seed_drafts() -> Vec<CodeDraft> {
@@ -278,6 +302,7 @@ fn seed_drafts() -> Vec<CodeDraft> {
             "pages/member/member".into(),
             "pages/logs/logs".into(),
         ],
+        privacy_keys: vec!["UserInfo".into(), "PhoneNumber".into()],
     }]
 }
 
@@ -304,6 +329,8 @@ pub struct MiniProgramCode {
     pub exp: Option<CodeVersion>,
     /// The latest audit submitted.
     pub audit: Option<Audit>,
+    /// The audits before it, oldest first (`get_auditstatus` answers them).
+    pub past_audits: Vec<Audit>,
     /// The online version.
     pub release: Option<Release>,
     /// The version before the online one, the target of a revert.
@@ -312,6 +339,25 @@ pub struct MiniProgramCode {
     pub visit_status: i64,
     /// When audits were withdrawn, for the undo quota (5 a day, 10 a month).
     pub undo_times: Vec<i64>,
+    /// The phased release of approved code, if one was started.
+    pub gray_release: Option<GrayReleasePlan>,
+}
+
+impl MiniProgramCode {
+    /// Makes `audit` the latest, keeping the one before it.
+    pub fn start_audit(&mut self, audit: Audit) {
+        if let Some(previous) = self.audit.replace(audit) {
+            self.past_audits.push(previous);
+        }
+    }
+
+    /// Audit `auditid` of this mini program, the latest or an earlier one.
+    pub fn find_audit(&self, auditid: i64) -> Option<&Audit> {
+        self.audit
+            .iter()
+            .chain(self.past_audits.iter())
+            .find(|a| a.auditid == auditid)
+    }
 }
 
 impl Default for MiniProgramCode {
@@ -319,10 +365,12 @@ impl Default for MiniProgramCode {
         Self {
             exp: None,
             audit: None,
+            past_audits: Vec::new(),
             release: None,
             previous_release: None,
             visit_status: 1,
             undo_times: Vec::new(),
+            gray_release: None,
         }
     }
 }
@@ -340,6 +388,8 @@ pub struct CodeVersion {
     pub user_desc: String,
     /// Pages of the code.
     pub pages: Vec<String>,
+    /// Privacy keys the code uses.
+    pub privacy_keys: Vec<String>,
     /// When it was committed.
     pub committed_at: i64,
 }

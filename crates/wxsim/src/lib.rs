@@ -10,6 +10,7 @@ pub mod clock;
 pub mod component_state;
 pub mod errors;
 pub mod flows;
+pub mod privacy_state;
 pub mod push;
 pub mod release_check;
 pub mod settings;

@@ -51,6 +51,23 @@ pub struct SimSettings {
     /// `/wxa/addtotemplate` answers 85065 (template list is full). WeChat
     /// documents the code, not the number: set it to what your account shows.
     pub template_library_limit: usize,
+    /// Experience members (体验者) one mini program may have before
+    /// `/wxa/bind_tester` answers 85002. WeChat documents the code, not the
+    /// number.
+    pub tester_limit: usize,
+    /// Mini programs one WeChat user may be an experience member of before
+    /// `/wxa/bind_tester` answers 85003. WeChat documents the code, not the
+    /// number.
+    pub tester_weapp_limit: usize,
+    /// Audits the platform may submit per (Beijing) calendar month, shared
+    /// by all its mini programs (`/wxa/queryquota` `limit`; 85085 beyond).
+    /// WeChat sets it per platform from its history: set it to what
+    /// `queryquota` answers your platform.
+    pub audit_quota_limit: i64,
+    /// Speed-ups (`/wxa/speedupaudit`) the platform may ask per month
+    /// (`speedup_limit`; 89405 beyond). Set per platform by WeChat, like
+    /// `audit_quota_limit`.
+    pub speedup_quota_limit: i64,
 }
 
 const DEFAULTS: &str = r#"
@@ -74,6 +91,10 @@ push_retries = 3
 mini_program_appid = "wxminiprogramsim01"
 mini_program_secret = "wxsim-mini-program-secret"
 template_library_limit = 100
+tester_limit = 100
+tester_weapp_limit = 50
+audit_quota_limit = 1000
+speedup_quota_limit = 10
 "#;
 
 impl Default for SimSettings {

@@ -174,47 +174,94 @@ pub async fn upload_media(
     let query = Query::parse(req.query_string())?;
     let appid = params::appid(&query)?;
     let media_type = query.required("type")?.to_string();
+    let file = read_file_field(&req, payload, "media", MAX_MEDIA_BYTES, MAX_FORM_BYTES).await?;
+    let answer = devweapp::upload_media(
+        &state,
+        &appid,
+        &media_type,
+        &file.file_name,
+        &file.content_type,
+        file.data,
+    )
+    .await?;
+    Ok(ok(answer))
+}
+
+/// A file read from a multipart form.
+pub(super) struct FormFile {
+    /// The part's file name (the field name when it has none).
+    pub(super) file_name: String,
+    /// The part's content type (`application/octet-stream` when it has none).
+    pub(super) content_type: String,
+    /// Its bytes.
+    pub(super) data: Vec<u8>,
+}
+
+/// `n` bytes as the console words limits: "10 MB", "100 KB".
+fn size_text(n: usize) -> String {
+    if n % (1024 * 1024) == 0 {
+        format!("{} MB", n / (1024 * 1024))
+    } else {
+        format!("{} KB", n / 1024)
+    }
+}
+
+/// Reads the first multipart field `name` of the body stream: the file at
+/// most `max_file` bytes, all fields read at most `max_form` bytes (no
+/// `PayloadConfig` limit applies to a stream). 1001 naming the field when
+/// the form is unreadable, too large or has no such field.
+pub(super) async fn read_file_field(
+    req: &HttpRequest,
+    payload: web::Payload,
+    name: &str,
+    max_file: usize,
+    max_form: usize,
+) -> Result<FormFile, AdminError> {
     let mut multipart = Multipart::new(req.headers(), payload);
-    let mut media = None;
     let mut form_bytes = 0usize;
     while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(|e| AdminError::invalid(format!("media: {e}")))?;
-        let is_media = field.name() == Some("media");
+        let mut field = field.map_err(|e| AdminError::invalid(format!("{name}: {e}")))?;
+        let is_file = field.name() == Some(name);
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| AdminError::invalid(format!("media: {e}")))?;
+            let chunk = chunk.map_err(|e| AdminError::invalid(format!("{name}: {e}")))?;
             form_bytes = form_bytes.saturating_add(chunk.len());
-            if form_bytes > MAX_FORM_BYTES {
-                return Err(AdminError::invalid("media: the form is larger than 11 MB"));
+            if form_bytes > max_form {
+                return Err(AdminError::invalid(format!(
+                    "{name}: the form is larger than {}",
+                    size_text(max_form)
+                )));
             }
-            if is_media {
-                if data.len() + chunk.len() > MAX_MEDIA_BYTES {
-                    return Err(AdminError::invalid("media: larger than 10 MB"));
+            if is_file {
+                if data.len() + chunk.len() > max_file {
+                    return Err(AdminError::invalid(format!(
+                        "{name}: larger than {}",
+                        size_text(max_file)
+                    )));
                 }
                 data.extend_from_slice(&chunk);
             }
         }
-        if is_media {
+        if is_file {
             let file_name = field
                 .content_disposition()
                 .and_then(|d| d.get_filename())
-                .unwrap_or("media")
+                .unwrap_or(name)
                 .to_string();
             let content_type = field.content_type().map_or_else(
                 || "application/octet-stream".to_string(),
                 ToString::to_string,
             );
-            media = Some((file_name, content_type, data));
-            break;
+            return Ok(FormFile {
+                file_name,
+                content_type,
+                data,
+            });
         }
     }
-    let (file_name, content_type, data) = media.ok_or_else(|| {
-        AdminError::invalid("media: a multipart file field named media is required")
-    })?;
-    let answer =
-        devweapp::upload_media(&state, &appid, &media_type, &file_name, &content_type, data)
-            .await?;
-    Ok(ok(answer))
+    Err(AdminError::invalid(format!(
+        "{name}: a multipart file field named {name} is required"
+    )))
 }
 
 #[derive(Deserialize)]

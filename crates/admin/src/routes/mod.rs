@@ -9,6 +9,7 @@ mod console;
 mod devweapp;
 mod health;
 mod inner;
+mod miniprogram;
 mod proxy;
 mod records;
 mod rules;
@@ -126,6 +127,33 @@ fn admin_scope() -> actix_web::Scope {
         .route("/page-list", web::get().to(devweapp::pages))
         .route("/category", web::get().to(devweapp::categories))
         .route("/qrcode", web::get().to(devweapp::qrcode))
+        // 小程序: 隐私保护指引、体验者、审核状态与额度、分阶段发布
+        .route(
+            "/privacy-setting",
+            web::get().to(miniprogram::privacy_setting),
+        )
+        .route(
+            "/privacy-setting",
+            web::post().to(miniprogram::set_privacy_setting),
+        )
+        .route(
+            "/upload-privacy-file",
+            web::post().to(miniprogram::upload_privacy_file),
+        )
+        .route("/testers", web::get().to(miniprogram::testers))
+        .route("/bind-tester", web::post().to(miniprogram::bind_tester))
+        .route("/unbind-tester", web::post().to(miniprogram::unbind_tester))
+        .route("/audit-status", web::get().to(miniprogram::audit_status))
+        .route("/audit-quota", web::get().to(miniprogram::audit_quota))
+        .route("/gray-release", web::post().to(miniprogram::gray_release))
+        .route(
+            "/gray-release-plan",
+            web::get().to(miniprogram::gray_release_plan),
+        )
+        .route(
+            "/revert-gray-release",
+            web::post().to(miniprogram::revert_gray_release),
+        )
         // 设置
         .route("/secret", web::post().to(settings::set_secret))
         .route("/secret", web::get().to(settings::get_secret))

@@ -6,14 +6,21 @@ use common::db::schema::authorizers;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-const APPID: &str = "wxmanagedmini00001";
+/// The managed mini program of these tests (and of `miniprogram`'s).
+pub(crate) const APPID: &str = "wxmanagedmini00001";
 
-async fn managed_app() -> (TestApp, String) {
+/// An admin whose [`APPID`] granted permission set 18, and a login.
+pub(crate) async fn managed_app() -> (TestApp, String) {
     managed_app_with(&[]).await
 }
 
 async fn managed_app_with(overrides: &[(&str, &str)]) -> (TestApp, String) {
-    let app = TestApp::spawn_with(overrides).await;
+    managed(TestApp::spawn_with(overrides).await).await
+}
+
+/// Seeds `app` with a ticket, [`APPID`] (permission set 18) and an official
+/// account, and logs in.
+pub(crate) async fn managed(app: TestApp) -> (TestApp, String) {
     app.seed_ticket().await;
     app.seed_authorizer(APPID, true).await;
     app.seed_authorizer("wxofficialacct0001", false).await;
@@ -30,7 +37,8 @@ async fn managed_app_with(overrides: &[(&str, &str)]) -> (TestApp, String) {
     (app, jwt)
 }
 
-fn path(route: &str) -> String {
+/// `/wxcomponent/admin/{route}?appid=APPID`.
+pub(crate) fn path(route: &str) -> String {
     format!("/wxcomponent/admin/{route}?appid={APPID}")
 }
 

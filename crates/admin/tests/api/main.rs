@@ -3,6 +3,7 @@
 mod authorizers;
 mod devweapp;
 mod housekeeping;
+mod miniprogram;
 mod platform;
 mod records;
 mod refresh;

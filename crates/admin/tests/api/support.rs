@@ -33,10 +33,19 @@ impl Sim {
     /// Starts a simulator whose tokens live `token_ttl` seconds; pushes go
     /// nowhere (port 9 refuses), no background ticket pusher.
     pub async fn start(token_ttl: i64) -> Arc<Self> {
-        let sim = TestSim::spawn(SimSettings {
-            push_timeout_ms: 500,
+        Self::start_with(SimSettings {
             token_ttl_secs: token_ttl,
             ..wxsim::testing::settings("http://127.0.0.1:9")
+        })
+        .await
+    }
+
+    /// Starts a simulator with `settings` (a test changes the limits it is
+    /// about); pushes time out after 500 ms.
+    pub async fn start_with(settings: SimSettings) -> Arc<Self> {
+        let sim = TestSim::spawn(SimSettings {
+            push_timeout_ms: 500,
+            ..settings
         })
         .await;
         Arc::new(Self {

@@ -76,11 +76,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/cgi-bin/media/upload", web::post().to(upload));
 }
 
-/// The `media` part of the form as received.
-struct Part {
-    file_name: String,
-    content_type: Option<String>,
-    size: usize,
+/// The file part of a form as received (its size, not its bytes).
+pub(super) struct Part {
+    /// File name of the part.
+    pub(super) file_name: String,
+    /// Content type of the part, if given.
+    pub(super) content_type: Option<String>,
+    /// Size in bytes.
+    pub(super) size: usize,
 }
 
 async fn upload(
@@ -93,7 +96,7 @@ async fn upload(
     let kind = param(&query, "type")
         .and_then(media_kind)
         .ok_or_else(|| WxError::new(40004, "invalid media type"))?;
-    let part = read_media_part(&req, payload).await?;
+    let part = read_part(&req, payload, "media").await?;
     if part.size == 0 {
         return Err(WxError::new(44001, "empty media data"));
     }
@@ -139,14 +142,19 @@ async fn upload(
 }
 
 /// Reads the whole form, counting (not keeping) the bytes of the first part
-/// named `media`; 41005 when the body is no multipart form or has no such part.
-async fn read_media_part(req: &HttpRequest, payload: web::Payload) -> WxResult<Part> {
+/// named `name`; 41005 (media data missing) when the body is no multipart
+/// form or has no such part.
+pub(super) async fn read_part(
+    req: &HttpRequest,
+    payload: web::Payload,
+    name: &str,
+) -> WxResult<Part> {
     let missing = |detail: String| WxError::new(41005, format!("media data missing: {detail}"));
     let mut form = Multipart::new(req.headers(), payload);
     let mut media = None;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| missing(e.to_string()))?;
-        let is_media = media.is_none() && field.name() == Some("media");
+        let is_media = media.is_none() && field.name() == Some(name);
         let mut size = 0usize;
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| missing(e.to_string()))?;
@@ -164,7 +172,7 @@ async fn read_media_part(req: &HttpRequest, payload: web::Payload) -> WxResult<P
             });
         }
     }
-    media.ok_or_else(|| missing("no form-data part named media".into()))
+    media.ok_or_else(|| missing(format!("no form-data part named {name}")))
 }
 
 /// The file's format: the extension of its name, else what its content type

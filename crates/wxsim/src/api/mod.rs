@@ -6,10 +6,12 @@ mod control;
 mod media;
 mod menu;
 mod message;
+mod privacy;
 mod sim;
 mod sns;
 mod tags;
 mod templates;
+mod testers;
 mod user;
 mod wxa;
 
@@ -28,4 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     sns::configure(cfg);
     wxa::configure(cfg);
     templates::configure(cfg);
+    privacy::configure(cfg);
+    testers::configure(cfg);
 }

@@ -6,7 +6,8 @@
 //! `template_library_limit` templates (then 85065).
 //!
 //! Uploading from WeChat DevTools is played by the control endpoint
-//! `POST /__sim/wxa/draft {user_version, user_desc, pages?}`.
+//! `POST /__sim/wxa/draft {user_version, user_desc, pages?, privacy_keys?}`
+//! (the privacy keys the uploaded code uses; see `privacy_state`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -104,6 +105,7 @@ async fn add_to_template(
         source_miniprogram_appid: draft.source_miniprogram_appid,
         source_miniprogram: draft.source_miniprogram,
         pages: draft.pages,
+        privacy_keys: draft.privacy_keys,
     });
     Ok(ok())
 }
@@ -176,6 +178,8 @@ struct DraftBody {
     user_desc: String,
     #[serde(default)]
     pages: Vec<String>,
+    #[serde(default)]
+    privacy_keys: Vec<String>,
 }
 
 /// A development mini program uploads code to the 草稿箱; answers its
@@ -203,6 +207,7 @@ async fn upload_draft(state: web::Data<SimState>, body: web::Bytes) -> WxResult<
         source_miniprogram_appid: "wxtemplatesource01".into(),
         source_miniprogram: "模板开发小程序".into(),
         pages,
+        privacy_keys: body.privacy_keys,
     });
     Ok(ok_with(json!({"draft_id": draft_id})))
 }

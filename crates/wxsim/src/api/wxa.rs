@@ -1,7 +1,11 @@
 //! Code management of managed mini programs (`/wxa/*`), as wxcomponent's
 //! "开发小程序" pages call it, following WeChat's state machine:
 //! commit (experience version) → submit_audit → audit decided → release →
-//! revert. WeChat's reviewers are played by the control endpoint
+//! revert, with the platform's monthly audit quota (`queryquota`), the
+//! status of any earlier audit (`get_auditstatus`) and phased releases
+//! (`grayrelease`, `getgrayreleaseplan`, `revertgrayrelease`). Code that uses
+//! privacy information its guide does not cover is refused at submission
+//! (`privacy_state`). WeChat's reviewers are played by the control endpoint
 //! `POST /__sim/wxa/audit {appid, status, reason?, screenshot?}`.
 //!
 //! Every route takes an authorizer_access_token of a mini program; the
@@ -12,10 +16,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::access::{authorizer_appid, is_mini_program, json_body, lenient_i64};
-use crate::account_state::{audit_status, Audit, CodeVersion, MiniProgramCode, Release};
+use crate::account_state::{
+    audit_status, AccountState, Audit, CodeVersion, MiniProgramCode, Release,
+};
 use crate::calls::lock;
 use crate::errors::{ok, ok_with, WxError, WxResult};
 use crate::flows;
+use crate::privacy_state::{check_audit_privacy, gray_status, GrayReleasePlan};
 use crate::state::SimState;
 
 /// Most characters of `user_version`.
@@ -67,13 +74,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/wxa/get_qrcode", web::get().to(exp_qrcode))
         .route("/wxa/get_qrcode", web::post().to(exp_qrcode))
         .route("/wxa/getwxacodeunlimit", web::post().to(unlimited_code))
+        .route("/wxa/get_auditstatus", web::post().to(audit_status_of))
+        .route("/wxa/queryquota", web::get().to(query_quota))
+        .route("/wxa/grayrelease", web::post().to(gray_release))
+        .route("/wxa/getgrayreleaseplan", web::get().to(gray_release_plan))
+        .route("/wxa/revertgrayrelease", web::get().to(revert_gray_release))
         .route("/__sim/wxa/audit", web::post().to(decide_audit));
 }
 
 /// The appid of a mini program's authorizer_access_token. An official
 /// account's token gets 85015, WeChat's "该账号不是小程序账号" (this account is
 /// not a mini program); an appid no longer authorized gets 61003.
-fn mini_program(state: &SimState, req: &HttpRequest) -> WxResult<String> {
+pub(super) fn mini_program(state: &SimState, req: &HttpRequest) -> WxResult<String> {
     let appid = authorizer_appid(state, req)?;
     match is_mini_program(state, &appid) {
         Some(true) => Ok(appid),
@@ -140,6 +152,7 @@ async fn commit(
         user_version: body.user_version,
         user_desc: body.user_desc,
         pages: template.pages,
+        privacy_keys: template.privacy_keys,
         committed_at: now,
     });
     Ok(ok())
@@ -148,6 +161,8 @@ async fn commit(
 #[derive(Deserialize)]
 struct SubmitAuditBody {
     item_list: Option<Vec<Value>>,
+    #[serde(default)]
+    privacy_api_not_use: bool,
 }
 
 async fn submit_audit(
@@ -186,8 +201,15 @@ async fn submit_audit(
             "an audit is already pending (已经有正在审核的版本)",
         ));
     }
+    admit_audit(
+        &state,
+        &mut accounts,
+        &appid,
+        &version,
+        body.privacy_api_not_use,
+    )?;
     let auditid = accounts.take_auditid();
-    accounts.account(&appid).code.audit = Some(Audit {
+    accounts.account(&appid).code.start_audit(Audit {
         auditid,
         status: audit_status::PENDING,
         reason: String::new(),
@@ -198,6 +220,23 @@ async fn submit_audit(
         released: false,
     });
     Ok(ok_with(json!({"auditid": auditid})))
+}
+
+/// What WeChat checks of a submission beyond the code's own state: the
+/// privacy guide covers what the code uses (61040), and the platform has
+/// audit quota left this month (85085), which the submission spends.
+fn admit_audit(
+    state: &SimState,
+    accounts: &mut AccountState,
+    appid: &str,
+    version: &CodeVersion,
+    privacy_api_not_use: bool,
+) -> WxResult<()> {
+    let guides = &accounts.account(appid).privacy;
+    check_audit_privacy(guides, &version.privacy_keys, privacy_api_not_use)?;
+    accounts
+        .audit_quota
+        .spend_audit(state.now(), state.settings.audit_quota_limit)
 }
 
 fn is_pending(audit: &Audit) -> bool {
@@ -257,8 +296,27 @@ async fn release(
             reverted: false,
         };
         code.previous_release = code.release.replace(released);
-        Ok(ok())
-    })
+        Ok(())
+    })?;
+    finish_release(&state, &appid);
+    Ok(ok())
+}
+
+/// What a release takes along: the privacy guide set for the code goes
+/// live ("审核通过且需要重新发布上线后才会在小程序端生效"), and a phased
+/// release of it is finished.
+fn finish_release(state: &SimState, appid: &str) {
+    let mut accounts = lock(&state.accounts);
+    let account = accounts.account(appid);
+    account.privacy.publish();
+    if let Some(plan) = account
+        .code
+        .gray_release
+        .as_mut()
+        .filter(|p| p.is_running())
+    {
+        plan.status = gray_status::DONE;
+    }
 }
 
 async fn revert_release(state: web::Data<SimState>, req: HttpRequest) -> WxResult<HttpResponse> {
@@ -323,6 +381,9 @@ struct SpeedupBody {
     auditid: Option<i64>,
 }
 
+/// Speeds up a pending audit, spending the platform's speed-up quota:
+/// 85012 for another audit id, then speedupCodeAudit.html's codes: 89402
+/// not waiting for review, 89404 already sped up, 89405 no quota left.
 async fn speedup_audit(
     state: web::Data<SimState>,
     req: HttpRequest,
@@ -330,21 +391,32 @@ async fn speedup_audit(
 ) -> WxResult<HttpResponse> {
     let appid = mini_program(&state, &req)?;
     let body: SpeedupBody = json_body(&body)?;
-    with_code(&state, &appid, |code| {
-        let audit = code
-            .audit
-            .as_mut()
-            .filter(|a| Some(a.auditid) == body.auditid)
-            .ok_or_else(|| WxError::new(85012, "invalid audit id"))?;
-        if !is_pending(audit) {
-            return Err(WxError::new(
-                85021,
-                "status not allowed: only a pending audit can be sped up",
-            ));
-        }
-        audit.speedup = true;
-        Ok(ok())
-    })
+    let now = state.now();
+    let mut guard = lock(&state.accounts);
+    let accounts = &mut *guard;
+    let audit = accounts
+        .accounts
+        .entry(appid)
+        .or_default()
+        .code
+        .audit
+        .as_mut()
+        .filter(|a| Some(a.auditid) == body.auditid)
+        .ok_or_else(|| WxError::new(85012, "invalid audit id"))?;
+    if !is_pending(audit) {
+        return Err(WxError::new(
+            89402,
+            "该审核单不在待审核队列，请检查是否已提交审核或已审完",
+        ));
+    }
+    if audit.speedup {
+        return Err(WxError::new(89404, "本单已加速成功，请勿重复提交"));
+    }
+    accounts
+        .audit_quota
+        .spend_speedup(now, state.settings.speedup_quota_limit)?;
+    audit.speedup = true;
+    Ok(ok())
 }
 
 fn no_code() -> WxError {
@@ -471,6 +543,181 @@ async fn unlimited_code(
         ));
     }
     Ok(jpeg())
+}
+
+#[derive(Deserialize)]
+struct AuditIdBody {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    auditid: Option<i64>,
+}
+
+/// `POST /wxa/get_auditstatus {auditid}`: the status of any audit of this
+/// mini program, the latest or an earlier one, with get_auditstatus.html's
+/// fields `status`, `reason`, `screenshot` and codes 86001 (no code
+/// committed) and 85012 (invalid audit id).
+async fn audit_status_of(
+    state: web::Data<SimState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> WxResult<HttpResponse> {
+    let appid = mini_program(&state, &req)?;
+    let body: AuditIdBody = json_body(&body)?;
+    let audit = with_code(&state, &appid, |code| {
+        if code.exp.is_none() {
+            return Err(no_code());
+        }
+        body.auditid
+            .and_then(|id| code.find_audit(id))
+            .cloned()
+            .ok_or_else(|| WxError::new(85012, "invalid audit id"))
+    })?;
+    Ok(ok_with(json!({
+        "status": audit.status,
+        "reason": audit.reason,
+        "screenshot": audit.screenshot,
+    })))
+}
+
+/// `GET /wxa/queryquota`: the platform's audit and speed-up quota of this
+/// month, shared by all its mini programs (any of their tokens asks).
+async fn query_quota(state: web::Data<SimState>, req: HttpRequest) -> WxResult<HttpResponse> {
+    mini_program(&state, &req)?;
+    let settings = &state.settings;
+    let (rest, speedup_rest) = lock(&state.accounts).audit_quota.rest(
+        state.now(),
+        settings.audit_quota_limit,
+        settings.speedup_quota_limit,
+    );
+    Ok(ok_with(json!({
+        "rest": rest,
+        "limit": settings.audit_quota_limit,
+        "speedup_rest": speedup_rest,
+        "speedup_limit": settings.speedup_quota_limit,
+    })))
+}
+
+#[derive(Deserialize)]
+struct GrayBody {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    gray_percentage: Option<i64>,
+    #[serde(default)]
+    support_experiencer_first: bool,
+    #[serde(default)]
+    support_debuger_first: bool,
+}
+
+/// `POST /wxa/grayrelease`: starts or widens the phased release of the
+/// approved, unreleased audit, with grayrelease.html's codes: 85081 a
+/// percentage outside 0..=100 (0 only with one of the `support_*_first`
+/// flags), 85079 no online version yet, 85080 no approved audit to release,
+/// 85082 a percentage not above the running plan's. `/wxa/release` finishes
+/// the plan.
+async fn gray_release(
+    state: web::Data<SimState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> WxResult<HttpResponse> {
+    let appid = mini_program(&state, &req)?;
+    let body: GrayBody = json_body(&body)?;
+    let invalid = || {
+        WxError::new(
+            85081,
+            "invalid gray_percentage: 0 to 100, 0 only with support_experiencer_first \
+             or support_debuger_first (无效的发布比例)",
+        )
+    };
+    let percentage = body
+        .gray_percentage
+        .filter(|p| (0..=100).contains(p))
+        .ok_or_else(invalid)?;
+    if percentage == 0 && !body.support_experiencer_first && !body.support_debuger_first {
+        return Err(invalid());
+    }
+    let now = state.now();
+    with_code(&state, &appid, |code| {
+        if code.release.is_none() {
+            return Err(WxError::new(85079, "小程序没有线上版本，不能进行灰度"));
+        }
+        let auditid = code
+            .audit
+            .as_ref()
+            .filter(|a| a.status == audit_status::APPROVED && !a.released)
+            .map(|a| a.auditid)
+            .ok_or_else(|| WxError::new(85080, "小程序提交的审核未审核通过"))?;
+        let running = code
+            .gray_release
+            .as_ref()
+            .filter(|plan| plan.is_running() && plan.auditid == auditid);
+        let create_timestamp = match running {
+            Some(plan) if percentage <= plan.gray_percentage => {
+                return Err(WxError::new(
+                    85082,
+                    format!(
+                        "当前的发布比例需要比之前设置的高 (now {}%)",
+                        plan.gray_percentage
+                    ),
+                ))
+            }
+            Some(plan) => plan.create_timestamp,
+            None => now,
+        };
+        code.gray_release = Some(GrayReleasePlan {
+            status: gray_status::RUNNING,
+            create_timestamp,
+            gray_percentage: percentage,
+            support_experiencer_first: body.support_experiencer_first,
+            support_debuger_first: body.support_debuger_first,
+            auditid,
+        });
+        Ok(ok())
+    })
+}
+
+/// `GET /wxa/getgrayreleaseplan`: `gray_release_plan`, status 0 (初始状态)
+/// with zero values before any plan.
+async fn gray_release_plan(state: web::Data<SimState>, req: HttpRequest) -> WxResult<HttpResponse> {
+    let appid = mini_program(&state, &req)?;
+    let plan = with_code(&state, &appid, |code| code.gray_release.clone());
+    let plan = match plan {
+        Some(plan) => json!({
+            "status": plan.status,
+            "create_timestamp": plan.create_timestamp,
+            "gray_percentage": plan.gray_percentage,
+            "support_experiencer_first": plan.support_experiencer_first,
+            "support_debuger_first": plan.support_debuger_first,
+        }),
+        None => json!({
+            "status": gray_status::INITIAL,
+            "create_timestamp": 0,
+            "gray_percentage": 0,
+            "support_experiencer_first": false,
+            "support_debuger_first": false,
+        }),
+    };
+    Ok(ok_with(json!({ "gray_release_plan": plan })))
+}
+
+/// `GET /wxa/revertgrayrelease`: withdraws the running phased release (its
+/// plan then reads status 4, 被删除). WeChat documents no code for "no plan
+/// is running": wxsim answers 85021 (status not allowed), as for the other
+/// wrong-state calls of code management.
+async fn revert_gray_release(
+    state: web::Data<SimState>,
+    req: HttpRequest,
+) -> WxResult<HttpResponse> {
+    let appid = mini_program(&state, &req)?;
+    with_code(&state, &appid, |code| {
+        match code.gray_release.as_mut().filter(|p| p.is_running()) {
+            Some(plan) => {
+                plan.status = gray_status::DELETED;
+                Ok(ok())
+            }
+            None => Err(WxError::new(
+                85021,
+                "status not allowed: no phased release is running",
+            )),
+        }
+    })
 }
 
 #[derive(Deserialize)]

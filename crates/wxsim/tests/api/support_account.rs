@@ -32,7 +32,13 @@ impl Sim {
     /// Starts a simulator whose pushes go to `callback_url`, once each, with
     /// no background ticket pushes.
     pub async fn start_pushing_to(callback_url: &str) -> Self {
-        let sim = TestSim::spawn(wxsim::testing::settings(callback_url)).await;
+        Self::start_with(wxsim::testing::settings(callback_url)).await
+    }
+
+    /// Starts a simulator with `settings` (tests change the limits they are
+    /// about, e.g. `tester_limit`).
+    pub async fn start_with(settings: wxsim::SimSettings) -> Self {
+        let sim = TestSim::spawn(settings).await;
         Self {
             base_url: sim.base_url,
             state: sim.state,
