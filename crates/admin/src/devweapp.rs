@@ -515,8 +515,9 @@ pub struct UgcDeclare {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "snake_case", deserialize = "camelCase"))]
 pub struct SubmitAudit {
-    /// Pages to review.
-    #[serde(default)]
+    /// Pages to review; optional at WeChat (it then reviews the whole code),
+    /// so none is left out rather than sent as an empty list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub item_list: Vec<AuditItem>,
     /// Preview media.
     #[serde(default)]
@@ -533,6 +534,11 @@ pub struct SubmitAudit {
     /// UGC declaration.
     #[serde(default)]
     pub ugc_declare: UgcDeclare,
+    /// The developer's promise that the code calls none of the privacy
+    /// interfaces WeChat found in it; without it (or a privacy guide covering
+    /// them) WeChat refuses the submission with 61040.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privacy_api_not_use: bool,
 }
 
 /// Submits the experience version for audit; answers the audit id.

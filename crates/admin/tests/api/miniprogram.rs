@@ -77,6 +77,21 @@ fn guide() -> Value {
 }
 
 #[tokio::test]
+async fn a_promise_not_to_use_the_privacy_interfaces_stands_in_for_the_guide() {
+    let (app, jwt) = managed_app().await;
+    commit(&app, &jwt, "2", "1.1.0").await;
+    assert_wechat_refused(&submit(&app, &jwt).await, 61040);
+    let body = json!({"privacyApiNotUse": true});
+    let answer = app.post(&path("submit-audit"), &jwt, body).await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    let versions = app.get(&path("dev-versions"), &jwt).await;
+    assert_eq!(
+        versions["data"]["auditInfo"]["status"], 2,
+        "under review: {versions}"
+    );
+}
+
+#[tokio::test]
 async fn code_using_privacy_keys_is_audited_only_once_the_guide_covers_them() {
     let (app, jwt) = managed_app().await;
     // Template 2's code uses UserInfo and Location.

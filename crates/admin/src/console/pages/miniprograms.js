@@ -85,13 +85,13 @@ async function detail(el, appid) {
       <h3>版本</h3><div id="v-info">加载中…</div>
       <div class="row"><select id="v-template"></select><input id="v-version" placeholder="版本号 1.0.0" size="12"><input id="v-desc" placeholder="版本描述" size="20"></div>
       <div class="row"><textarea id="v-ext" rows="3" cols="70" class="mono"></textarea></div>
-      <div class="row"><button class="primary" id="v-commit">提交代码</button><button class="primary" id="v-submit">提交审核</button>
+      <div class="row"><button class="primary" id="v-commit">提交代码</button><button class="primary" id="v-submit">提交审核</button><label><input type="checkbox" id="v-notuse"> 承诺不使用隐私接口</label>
       <button class="plain" id="v-undo">撤回审核</button><button class="plain" id="v-speed">加急审核</button>
       <button class="primary" id="v-release">发布</button><button class="plain" id="v-rollback">回退到上一版本</button></div>
       <h3>审核</h3><div id="v-audit">加载中…</div>
       <div class="row"><span id="v-quota" class="muted"></span><input id="v-auditid" placeholder="审核单 auditid" size="14"><button class="plain" id="v-audit-q">查询审核单</button></div><div id="v-audit-one"></div>
       <h3>灰度发布</h3><div id="g-plan">加载中…</div>
-      <div class="row"><input id="g-pct" type="number" min="1" max="100" placeholder="灰度百分比" style="width:110px">
+      <div class="row"><input id="g-pct" type="number" min="0" max="100" placeholder="灰度百分比" style="width:110px">
       <label><input type="checkbox" id="g-exp"> 体验者优先</label><label><input type="checkbox" id="g-dbg"> 项目成员优先</label>
       <button class="primary" id="g-go">灰度发布</button><button class="plain" id="g-revert">撤销灰度</button></div></section>
     <section><h2>服务器域名</h2><div class="muted">每行或用 ; 分隔一个域名，须带协议头；保存即以输入覆盖（set）。</div>
@@ -147,7 +147,7 @@ async function detail(el, appid) {
   act("v-commit", "代码已提交（体验版）", () => api("POST", "/admin/commit-code", {
     templateId: $("v-template").value, extJson: $("v-ext").value, userVersion: $("v-version").value.trim(), userDesc: $("v-desc").value.trim(),
   }, q));
-  act("v-submit", "已提交审核", () => api("POST", "/admin/submit-audit", {}, q));
+  act("v-submit", "已提交审核", () => api("POST", "/admin/submit-audit", {privacyApiNotUse: $("v-notuse").checked}, q));
   act("v-undo", "已撤回审核", () => api("POST", "/admin/revoke-audit", {}, q), "撤回审核？每天最多 5 次、每月 10 次。");
   act("v-speed", "已申请加急", () => api("POST", "/admin/speed-up-audit", {}, q));
   act("v-release", "已发布", () => api("POST", "/admin/release-code", {}, q), "把审核通过的版本全量发布？");
