@@ -51,6 +51,11 @@ pub struct SimSettings {
     /// `/wxa/addtotemplate` answers 85065 (template list is full). WeChat
     /// documents the code, not the number: set it to what your account shows.
     pub template_library_limit: usize,
+    /// Changes of the platform's 小程序业务域名 (`modify_wxa_jump_domain`)
+    /// accepted per month; 0 = no limit. WeChat documents a quota (50) for
+    /// the server domains, none for the business domains: set this to what
+    /// your account meets.
+    pub jump_domain_changes_per_month: usize,
 }
 
 const DEFAULTS: &str = r#"
@@ -74,6 +79,7 @@ push_retries = 3
 mini_program_appid = "wxminiprogramsim01"
 mini_program_secret = "wxsim-mini-program-secret"
 template_library_limit = 100
+jump_domain_changes_per_month = 0
 "#;
 
 impl Default for SimSettings {

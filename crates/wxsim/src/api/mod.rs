@@ -3,6 +3,7 @@
 mod access;
 mod component;
 mod control;
+mod domains;
 mod media;
 mod menu;
 mod message;
@@ -28,4 +29,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     sns::configure(cfg);
     wxa::configure(cfg);
     templates::configure(cfg);
+    domains::configure(cfg);
 }

@@ -73,7 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The appid of a mini program's authorizer_access_token. An official
 /// account's token gets 85015, WeChat's "该账号不是小程序账号" (this account is
 /// not a mini program); an appid no longer authorized gets 61003.
-fn mini_program(state: &SimState, req: &HttpRequest) -> WxResult<String> {
+pub(super) fn mini_program(state: &SimState, req: &HttpRequest) -> WxResult<String> {
     let appid = authorizer_appid(state, req)?;
     match is_mini_program(state, &appid) {
         Some(true) => Ok(appid),

@@ -3,6 +3,7 @@
 mod account_api;
 mod cli;
 mod component_api;
+mod domains_api;
 mod media_api;
 mod pushes;
 mod release_check;
