@@ -6,30 +6,23 @@
 //! change counts, and the files the simulated web serves at domain roots
 //! (the ownership check of business domains).
 //!
-//! Plain data plus the rules WeChat documents for it (URL shapes, limits,
-//! quotas, which platform list applies), so the handlers in `api::domains`
-//! and the tests share one definition. Numbers come from WeChat's pages
-//! (第三方平台 → 小程序管理 → 域名管理, and 代开发的小程序域名配置说明,
+//! Plain data plus the rules WeChat documents for it, so the handlers in
+//! `api::domains` and the tests share one definition: the URL shapes and
+//! limits are [`common::domains`]' (re-exported here), the monthly quotas
+//! are here. Numbers come from WeChat's pages (第三方平台 → 小程序管理 →
+//! 域名管理, and 代开发的小程序域名配置说明,
 //! `Third-party_Platforms/2.0/product/domain.html`), named on each constant.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// Most 小程序服务器域名 a platform may register (`modify_wxa_server_domain`:
-/// "最多可以添加1000个服务器域名").
-pub const PLATFORM_SERVER_DOMAIN_LIMIT: usize = 1000;
-/// Most 小程序业务域名 a platform may register (`modify_wxa_jump_domain`,
-/// current page `api_modifythirdpartyjumpdomain`: "最多可以添加300个";
-/// the older page said 200).
-pub const PLATFORM_JUMP_DOMAIN_LIMIT: usize = 300;
-/// Most domains in each of a mini program's six server-domain lists
-/// (`modify_domain`: "Request域名、Socket域名、Uploadfile域名、Download域名、
-/// Udp域名、tcp的设置数量均最大支持200个"); beyond it 85016.
-pub const SERVER_DOMAIN_LIMIT: usize = 200;
-/// Most business domains of a mini program (`setwebviewdomain`: "最多可以添加
-/// 300个业务域名"); beyond it 89029.
-pub const WEBVIEW_DOMAIN_LIMIT: usize = 300;
+pub use common::domains::{
+    is_host, parse_url, split_domains, within, DomainUrl, FORBIDDEN_HOST,
+    PLATFORM_JUMP_DOMAIN_LIMIT, PLATFORM_SERVER_DOMAIN_LIMIT, SERVER_DOMAIN_LIMIT, SERVER_KINDS,
+    WEBVIEW_DOMAIN_LIMIT,
+};
+
 /// Changes of the platform's server domains per month
 /// (`modify_wxa_server_domain`: "每月只可修改申请50次").
 pub const PLATFORM_SERVER_CHANGES_PER_MONTH: usize = 50;
@@ -38,10 +31,6 @@ pub const PLATFORM_SERVER_CHANGES_PER_MONTH: usize = 50;
 /// `modify_domain_directly`). wxsim counts both APIs against one quota: they
 /// change the same account's server domains.
 pub const SERVER_CHANGES_PER_MONTH: usize = 50;
-/// The host WeChat refuses as a server domain ("api.weixin.qq.com 不能被配置
-/// 为服务器域名"; 86101 for `modify_domain_directly`).
-pub const FORBIDDEN_HOST: &str = "api.weixin.qq.com";
-
 /// What the simulator remembers about domains.
 #[derive(Debug, Default, Serialize)]
 pub struct DomainState {
@@ -85,18 +74,6 @@ pub struct ServerDomainLists {
     /// `tcpdomain` (`tcp://`).
     pub tcpdomain: Vec<String>,
 }
-
-/// The six kinds of server domain, with WeChat's field name and the scheme
-/// each demands (小程序网络: request/uploadFile/downloadFile `https`,
-/// WebSocket `wss`, UDP `udp`, TCP `tcp`).
-pub const SERVER_KINDS: [(&str, &str); 6] = [
-    ("requestdomain", "https"),
-    ("wsrequestdomain", "wss"),
-    ("uploaddomain", "https"),
-    ("downloaddomain", "https"),
-    ("udpdomain", "udp"),
-    ("tcpdomain", "tcp"),
-];
 
 impl ServerDomainLists {
     /// The list called `field` (one of [`SERVER_KINDS`]).
@@ -249,75 +226,6 @@ pub fn quota_left(changes: &mut Vec<i64>, now: i64, limit: usize) -> bool {
     limit == 0 || changes.len() < limit
 }
 
-/// A URL of a domain as the mini-program APIs take it:
-/// `scheme://host[:port]`, nothing after.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DomainUrl {
-    /// Lowercase scheme.
-    pub scheme: String,
-    /// Lowercase host.
-    pub host: String,
-    /// The port, when one is given.
-    pub port: Option<u16>,
-}
-
-/// Reads `scheme://host[:port]` (a single trailing `/` tolerated); `None`
-/// for anything else: a path, a query, a missing scheme, a host that is not
-/// a domain name.
-pub fn parse_url(url: &str) -> Option<DomainUrl> {
-    let (scheme, rest) = url.trim().split_once("://")?;
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port.parse::<u16>().ok().filter(|p| *p > 0)?)),
-        None => (rest, None),
-    };
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphabetic()) || !is_host(host) {
-        return None;
-    }
-    Some(DomainUrl {
-        scheme: scheme.to_ascii_lowercase(),
-        host: host.to_ascii_lowercase(),
-        port,
-    })
-}
-
-/// Whether `host` is a domain name as WeChat wants them ("严格按照类似
-/// www.qq.com 的写法"; "不支持填写ip地址"): dot-separated labels of letters,
-/// digits and inner hyphens, at least two, the last not all digits.
-pub fn is_host(host: &str) -> bool {
-    let labels: Vec<&str> = host.split('.').collect();
-    host.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Whether `host` is `domain` or one of its subdomains (business domains:
-/// "第三方登记的业务域名如为 qq.com,则可以直接将 qq.com 及其子域名(如
-/// xxx.qq.com)也配置到授权的小程序中").
-pub fn within(host: &str, domain: &str) -> bool {
-    let (host, domain) = (host.to_ascii_lowercase(), domain.to_ascii_lowercase());
-    host == domain || host.ends_with(&format!(".{domain}"))
-}
-
-/// Splits WeChat's `a.com;b.com` into its domains (blanks dropped).
-pub fn split_domains(joined: &str) -> Vec<String> {
-    joined
-        .split(';')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// A deterministic confirm file for `owner` (a platform or a mini program):
 /// `(file_name, file_content)`, a 10-character name with `.txt` and a
 /// 32-character hex content, as WeChat's look.
@@ -341,27 +249,6 @@ mod tests {
     }
 
     #[test]
-    fn urls_need_a_scheme_and_no_path() {
-        let url = parse_url("https://Api.Example.com:8443").unwrap();
-        assert_eq!(
-            (url.scheme.as_str(), url.host.as_str(), url.port),
-            ("https", "api.example.com", Some(8443))
-        );
-        assert!(parse_url("https://a.example.com/").is_some());
-        for bad in [
-            "a.example.com",
-            "https://a.example.com/x",
-            "https://10.0.0.1",
-            "https://localhost",
-            "wss://https://a.example.com",
-            "https://a.example.com:0",
-            "https://a..com",
-        ] {
-            assert!(parse_url(bad).is_none(), "{bad}");
-        }
-    }
-
-    #[test]
     fn apply_keeps_order_and_reports_changes() {
         let mut list = vec!["a".to_string()];
         assert!(!apply(&mut list, Action::Add, &["A".into()]));
@@ -370,12 +257,5 @@ mod tests {
         assert!(!apply(&mut list, Action::Delete, &["c".into()]));
         assert!(apply(&mut list, Action::Set, &["c".into()]));
         assert_eq!(list, ["c"]);
-    }
-
-    #[test]
-    fn subdomains_are_within_their_domain() {
-        assert!(within("m.example.com", "example.com"));
-        assert!(within("example.com", "Example.com"));
-        assert!(!within("badexample.com", "example.com"));
     }
 }

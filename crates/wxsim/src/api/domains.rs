@@ -282,14 +282,6 @@ fn server_body(body: &[u8]) -> WxResult<(Action, ServerDomainLists)> {
     Ok((action, lists))
 }
 
-/// `scheme://host[:port]` as stored.
-fn normalized(url: &rules::DomainUrl) -> String {
-    match url.port {
-        Some(port) => format!("{}://{}:{port}", url.scheme, url.host),
-        None => format!("{}://{}", url.scheme, url.host),
-    }
-}
-
 /// Applies `action` with `valid` to `current`; the new lists, or 85016
 /// when one would exceed [`SERVER_DOMAIN_LIMIT`].
 fn changed_lists(
@@ -351,7 +343,7 @@ async fn modify_domain(
                         && platform.iter().any(|d| d.eq_ignore_ascii_case(&url.host)))
             });
             let (target, value) = match accepted {
-                Some(url) => (&mut valid, normalized(&url)),
+                Some(url) => (&mut valid, url.to_string()),
                 None => (&mut invalid, item.clone()),
             };
             if let Some(list) = target.list_mut(field) {
@@ -406,7 +398,7 @@ async fn modify_domain_directly(
                 return Err(WxError::new(86101, "不支持配置api.weixin.qq.com"));
             }
             if let Some(list) = valid.list_mut(field) {
-                list.push(normalized(&url));
+                list.push(url.to_string());
             }
         }
     }
@@ -533,7 +525,7 @@ async fn set_webview_domain(
                 action == Action::Delete || platform.iter().any(|d| rules::within(&url.host, d))
             })
             .ok_or_else(|| WxError::new(89021, "request domain is not open's webview domain!"))?;
-        valid.push(normalized(&url));
+        valid.push(url.to_string());
     }
     let mut next = account.webview_third.clone();
     if !rules::apply(&mut next, action, &valid) {
@@ -578,7 +570,7 @@ async fn set_webview_domain_directly(
             if action != Action::Delete && !domains.serves(&url.host, &file_name, &file_content) {
                 return Err(WxError::new(86103, "check confirmfile fail!"));
             }
-            valid.push(normalized(&url));
+            valid.push(url.to_string());
         }
     }
     let account = domains.mini_program(&appid);
