@@ -21,16 +21,37 @@ const FILES: &[(&str, &str)] = &[
     ("console.css", include_str!("../console/console.css")),
     ("lib.js", include_str!("../console/lib.js")),
     ("app.js", include_str!("../console/app.js")),
-    ("pages/tokens.js", include_str!("../console/pages/tokens.js")),
-    ("pages/authorizers.js", include_str!("../console/pages/authorizers.js")),
-    ("pages/miniprograms.js", include_str!("../console/pages/miniprograms.js")),
-    ("pages/campaigns.js", include_str!("../console/pages/campaigns.js")),
-    ("pages/templates.js", include_str!("../console/pages/templates.js")),
-    ("pages/records.js", include_str!("../console/pages/records.js")),
+    (
+        "pages/tokens.js",
+        include_str!("../console/pages/tokens.js"),
+    ),
+    (
+        "pages/authorizers.js",
+        include_str!("../console/pages/authorizers.js"),
+    ),
+    (
+        "pages/miniprograms.js",
+        include_str!("../console/pages/miniprograms.js"),
+    ),
+    (
+        "pages/campaigns.js",
+        include_str!("../console/pages/campaigns.js"),
+    ),
+    (
+        "pages/templates.js",
+        include_str!("../console/pages/templates.js"),
+    ),
+    (
+        "pages/records.js",
+        include_str!("../console/pages/records.js"),
+    ),
     ("pages/rules.js", include_str!("../console/pages/rules.js")),
     ("pages/proxy.js", include_str!("../console/pages/proxy.js")),
     ("pages/links.js", include_str!("../console/pages/links.js")),
-    ("pages/settings.js", include_str!("../console/pages/settings.js")),
+    (
+        "pages/settings.js",
+        include_str!("../console/pages/settings.js"),
+    ),
 ];
 
 /// Registers `/` and `/wxcomponent/console`.
@@ -49,7 +70,10 @@ pub fn assets(cfg: &mut web::ServiceConfig) {
 /// A strong validator of a file's content: its SHA-1, quoted.
 fn etag(content: &str) -> String {
     use sha1::Digest as _;
-    format!("\"{}\"", hex::encode(sha1::Sha1::digest(content.as_bytes())))
+    format!(
+        "\"{}\"",
+        hex::encode(sha1::Sha1::digest(content.as_bytes()))
+    )
 }
 
 /// One of [`FILES`]: 304 when the browser's copy is current, else the file

@@ -636,7 +636,11 @@ async fn healthz_answers_and_the_console_is_served() {
         .send()
         .await
         .unwrap();
-    assert_eq!(again.status().as_u16(), 304, "an unchanged file is not sent again");
+    assert_eq!(
+        again.status().as_u16(),
+        304,
+        "an unchanged file is not sent again"
+    );
     for missing in [
         "/wxcomponent/console/nope.js",
         "/wxcomponent/console/../Cargo.toml",
