@@ -9,6 +9,7 @@ pub mod auth;
 pub mod authorizers;
 pub mod client_ip;
 pub mod devweapp;
+pub mod domains;
 pub mod error;
 pub mod gray_release;
 pub mod housekeeping;

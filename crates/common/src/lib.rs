@@ -6,6 +6,7 @@ pub mod config;
 pub mod crypto;
 #[cfg(feature = "db")]
 pub mod db;
+pub mod domains;
 pub mod envelope;
 #[cfg(feature = "forward")]
 pub mod forward;

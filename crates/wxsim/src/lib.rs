@@ -8,6 +8,7 @@ pub mod api;
 pub mod calls;
 pub mod clock;
 pub mod component_state;
+pub mod domain_state;
 pub mod errors;
 pub mod flows;
 pub mod privacy_state;

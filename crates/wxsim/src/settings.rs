@@ -68,6 +68,11 @@ pub struct SimSettings {
     /// (`speedup_limit`; 89405 beyond). Set per platform by WeChat, like
     /// `audit_quota_limit`.
     pub speedup_quota_limit: i64,
+    /// Changes of the platform's 小程序业务域名 (`modify_wxa_jump_domain`)
+    /// accepted per month; 0 = no limit. WeChat documents a quota (50) for
+    /// the server domains, none for the business domains: set this to what
+    /// your account meets.
+    pub jump_domain_changes_per_month: usize,
 }
 
 const DEFAULTS: &str = r#"
@@ -95,6 +100,7 @@ tester_limit = 100
 tester_weapp_limit = 50
 audit_quota_limit = 1000
 speedup_quota_limit = 10
+jump_domain_changes_per_month = 0
 "#;
 
 impl Default for SimSettings {

@@ -9,6 +9,7 @@ use crate::account_state::AccountState;
 use crate::calls::{lock, CallLog};
 use crate::clock::Clock;
 use crate::component_state::ComponentState;
+use crate::domain_state::DomainState;
 use crate::settings::SimSettings;
 use crate::tokens::TokenRegistry;
 
@@ -29,6 +30,8 @@ pub struct SimState {
     pub component: Mutex<ComponentState>,
     /// Authorizer-side data: menus, tags, users, messages sent, mini-program code.
     pub accounts: Mutex<AccountState>,
+    /// The platform's and each mini program's server and business domains.
+    pub domains: Mutex<DomainState>,
 }
 
 impl SimState {
@@ -47,6 +50,7 @@ impl SimState {
             tokens: Mutex::new(TokenRegistry::default()),
             component: Mutex::new(ComponentState::default()),
             accounts: Mutex::new(AccountState::default()),
+            domains: Mutex::new(DomainState::default()),
         })
     }
 
@@ -56,12 +60,13 @@ impl SimState {
     }
 
     /// Forgets everything but the settings: counts, faults, tokens, codes,
-    /// authorizers and account data; time back to real time.
+    /// authorizers, account data and domains; time back to real time.
     pub fn reset(&self) {
         self.calls.reset();
         self.clock.reset();
         *lock(&self.tokens) = TokenRegistry::default();
         *lock(&self.component) = ComponentState::default();
         *lock(&self.accounts) = AccountState::default();
+        *lock(&self.domains) = DomainState::default();
     }
 }

@@ -7,6 +7,7 @@ mod authorizers;
 mod authpage;
 mod console;
 mod devweapp;
+mod domains;
 mod health;
 mod inner;
 mod miniprogram;
@@ -153,6 +154,45 @@ fn admin_scope() -> actix_web::Scope {
         .route(
             "/revert-gray-release",
             web::post().to(miniprogram::revert_gray_release),
+        )
+        // 域名管理: the platform's registers first, then each mini program's
+        .route(
+            "/platform-server-domain",
+            web::get().to(domains::platform_server),
+        )
+        .route(
+            "/platform-server-domain",
+            web::post().to(domains::modify_platform_server),
+        )
+        .route(
+            "/platform-jump-domain",
+            web::get().to(domains::platform_jump),
+        )
+        .route(
+            "/platform-jump-domain",
+            web::post().to(domains::modify_platform_jump),
+        )
+        .route(
+            "/domain-confirm-file",
+            web::get().to(domains::platform_confirm_file),
+        )
+        .route("/server-domain", web::get().to(domains::server_domain))
+        .route(
+            "/server-domain",
+            web::post().to(domains::modify_server_domain),
+        )
+        .route(
+            "/effective-domain",
+            web::get().to(domains::effective_domain),
+        )
+        .route("/webview-domain", web::get().to(domains::webview_domain))
+        .route(
+            "/webview-domain",
+            web::post().to(domains::modify_webview_domain),
+        )
+        .route(
+            "/webview-domain-confirm-file",
+            web::get().to(domains::webview_confirm_file),
         )
         // 设置
         .route("/secret", web::post().to(settings::set_secret))

@@ -2,6 +2,7 @@
 
 mod authorizers;
 mod devweapp;
+mod domains;
 mod housekeeping;
 mod miniprogram;
 mod platform;

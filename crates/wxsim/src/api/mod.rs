@@ -3,6 +3,7 @@
 mod access;
 mod component;
 mod control;
+mod domains;
 mod media;
 mod menu;
 mod message;
@@ -32,4 +33,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     templates::configure(cfg);
     privacy::configure(cfg);
     testers::configure(cfg);
+    domains::configure(cfg);
 }

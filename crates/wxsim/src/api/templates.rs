@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The platform's token, from `access_token` (or wxcomponent's
 /// `component_access_token`) in the query.
-fn component(state: &SimState, req: &HttpRequest) -> WxResult<String> {
+pub(super) fn component(state: &SimState, req: &HttpRequest) -> WxResult<String> {
     let query = query(req);
     let token = param(&query, "access_token").or_else(|| param(&query, "component_access_token"));
     check_component_token(state, token)

@@ -4,6 +4,7 @@ mod account_api;
 mod audit_api;
 mod cli;
 mod component_api;
+mod domains_api;
 mod media_api;
 mod privacy_api;
 mod pushes;
