@@ -9,6 +9,7 @@ mod platform;
 mod records;
 mod refresh;
 mod rules;
+mod seed_flow;
 mod session;
 mod support;
 mod tokens;
