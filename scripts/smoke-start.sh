@@ -61,7 +61,7 @@ ticket=$(./target/release/wxsim --sim "$sim" push-ticket)
 grep -q '"delivered": true' <<<"$ticket" || { echo "ticket not delivered: $ticket" >&2; exit 1; }
 # The console in a real browser (chromium), when asked for (CI asks).
 if [ "${WXC_BROWSER_TESTS:-0}" = 1 ]; then
-  python3 tests/browser/console.py "$gateway" admin "$WXC__ADMIN__PASSWORD"
+  python3 tests/browser/console.py "$gateway" admin "$WXC__ADMIN__PASSWORD" "$sim"
 fi
 
 kill -INT -"$starter"

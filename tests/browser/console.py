@@ -3,8 +3,14 @@ used as a person would: a wrong password refused, login, the tokens page showing
 the ticket and the component token, the push records listing the ticket push, and
 a forward rule added (absolute URL, XML), switched off and deleted, and a draft
 of the 草稿箱 added to the template library as a standard template, then deleted.
-Usage: console.py <base-url> <username> <password>
+With the simulator's URL it also walks the release flow of one mini program in
+the 小程序 page: the platform's server domain, the mini program's, a commit, its
+privacy guide, a tester, the audit (decided by wxsim) and the release.
+Usage: console.py <base-url> <username> <password> [<wxsim-url>]
 (the stack must have received a component_verify_ticket)."""
+
+import json
+import urllib.request
 
 import sys
 import time
@@ -159,8 +165,108 @@ def a_draft_becomes_a_template_and_the_template_is_deleted(driver, wait):
     print("template deleted")
 
 
+def sim_call(sim, path, body):
+    request = urllib.request.Request(
+        sim + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+def toast_says(driver, text):
+    return text in driver.find_element(By.ID, "toast").text
+
+
+def accept_confirm(driver, wait):
+    wait.until(ec.alert_is_present())
+    driver.switch_to.alert.accept()
+
+
+def open_mini_program(driver, wait, appid):
+    tab(driver, "miniprograms")
+    wait.until(lambda d: appid in text_of(d, "w-list"))
+    driver.find_element(By.CSS_SELECTOR, f'[data-manage="{appid}"]').click()
+    wait.until(lambda d: "体验版" in text_of(d, "v-info"))
+
+
+def a_mini_program_is_released_with_domains_and_privacy_guide(driver, wait, sim):
+    appid = "wxbrowsermini0001"
+    code = sim_call(sim, "/__sim/preauthcode", {})["pre_auth_code"]
+    sim_call(
+        sim,
+        "/__sim/authorize",
+        {"pre_auth_code": code, "authorizer_appid": appid, "is_mini_program": True},
+    )
+    # The callback exchanges the code in the background: reopen until listed.
+    deadline = time.time() + 30
+    while True:
+        tab(driver, "miniprograms")
+        wait.until(lambda d: text_of(d, "w-list") not in ("", "加载中…"))
+        if appid in text_of(driver, "w-list"):
+            break
+        assert time.time() < deadline, "the authorized mini program is never listed"
+        time.sleep(1)
+
+    driver.find_element(By.ID, "pd-server-in").send_keys("api.example.com")
+    driver.find_element(By.ID, "pd-server-pub").click()
+    driver.find_element(By.ID, "pd-server-go").click()
+    wait.until(lambda d: "api.example.com" in text_of(d, "pd-server"))
+    print("platform server domain added")
+
+    open_mini_program(driver, wait, appid)
+    Select(driver.find_element(By.ID, "v-template")).select_by_value("2")
+    driver.find_element(By.ID, "v-version").send_keys("1.1.0")
+    driver.find_element(By.ID, "v-desc").send_keys("browser")
+    driver.find_element(By.ID, "v-commit").click()
+    wait.until(lambda d: "1.1.0" in text_of(d, "v-info"))
+    print("code committed:", text_of(driver, "v-info").replace("\n", " | "))
+
+    open_mini_program(driver, wait, appid)
+    box = driver.find_element(By.ID, "sd-requestDomain")
+    box.clear()
+    box.send_keys("https://api.example.com")
+    driver.find_element(By.ID, "sd-save").click()
+    accept_confirm(driver, wait)
+    wait.until(lambda d: "https://api.example.com" in text_of(d, "sd-effective"))
+    print("mini program server domain set and effective")
+
+    # The guide: one row per privacy key the committed code uses.
+    wait.until(lambda d: "代码用到的隐私接口" in text_of(d, "pv-code"))
+    rows = driver.find_elements(By.CSS_SELECTOR, "#pv-settings .pv-text")
+    assert rows, "the code's privacy keys are listed"
+    for field in rows:
+        field.send_keys("为会员提供服务")
+    driver.find_element(By.ID, "pv-email").send_keys("ops@example.com")
+    driver.find_element(By.ID, "pv-notice").send_keys("弹窗")
+    driver.find_element(By.ID, "pv-save").click()
+    wait.until(lambda d: toast_says(d, "隐私保护指引已保存"))
+    print("privacy guide saved for", len(rows), "keys")
+
+    sim_call(sim, "/__sim/wechat-users", {"wechatid": "browser_tester"})
+    driver.find_element(By.ID, "t-wechatid").send_keys("browser_tester")
+    driver.find_element(By.ID, "t-bind").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#t-list [data-unbind]"))
+    print("tester bound")
+
+    driver.find_element(By.ID, "v-submit").click()
+    wait.until(lambda d: "审核中" in text_of(d, "v-audit"))
+    decided = sim_call(sim, "/__sim/wxa/audit", {"appid": appid, "status": 0})
+    assert decided.get("errcode") == 0, decided
+    driver.find_element(By.ID, "v-release").click()
+    accept_confirm(driver, wait)
+    wait.until(lambda d: toast_says(d, "已发布"))
+    wait.until(lambda d: "线上版\n1.1.0" in text_of(d, "v-info") or "线上版 1.1.0" in text_of(d, "v-info"))
+    print("released:", text_of(driver, "v-info").replace("\n", " | "))
+    errors = script_errors(driver)
+    assert not errors, f"release flow: {errors}"
+
+
 def main():
     base, username, password = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
+    sim = sys.argv[4].rstrip("/") if len(sys.argv) > 4 else None
     driver = browser()
     try:
         wait = log_in(driver, base, username, "definitely-wrong")
@@ -183,6 +289,8 @@ def main():
         records_page_lists_the_ticket_push(driver, wait)
         forward_rule_is_added_switched_off_and_deleted(driver, wait)
         a_draft_becomes_a_template_and_the_template_is_deleted(driver, wait)
+        if sim:
+            a_mini_program_is_released_with_domains_and_privacy_guide(driver, wait, sim)
     finally:
         driver.quit()
 
