@@ -29,6 +29,8 @@ one_home "the HTTP method of a WeChat call" '\benum Method\b' crates/common/src/
 one_home "the forward-rule type" 'const RULE_TYPE_HTTP' crates/common/src/forward/matching.rs
 one_home "the forward-rule target" '\bstruct Target\b' crates/common/src/forward/target.rs
 one_home "the authorizers table" 'authorizers::(table|dsl)' crates/common/src/db/authorizers.rs
+one_home "the business-id bindings table" 'authorizer_bindings::(table|dsl)' crates/common/src/db/bindings.rs
+one_home "the audit-state table" 'weapp_audits::(table|dsl)' crates/common/src/db/audits.rs
 one_home "the forward-rules table" 'wxcallback_rules::(table|dsl)' crates/common/src/forward/store.rs
 one_home "trusted-proxy CIDRs" '\bstruct Cidr\b' crates/common/src/client_ip.rs
 one_home "the routing document" '\bstruct RoutingDocument\b' crates/common/src/routing.rs

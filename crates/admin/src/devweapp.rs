@@ -11,9 +11,11 @@ use common::wechat::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::audit_state;
 use crate::error::AdminError;
 use crate::state::AppState;
 use crate::wxapi;
+use common::db::audits::AuditState;
 
 /// Permission set of managed mini programs.
 pub const FUNC_MANAGED: i64 = 18;
@@ -128,6 +130,8 @@ pub struct DevWeApp {
     /// Versions.
     #[serde(flatten)]
     pub versions: VersionInfo,
+    /// The stored state of its latest audit, null when none was recorded.
+    pub audit_state: Option<AuditState>,
 }
 
 async fn version_info(state: &AppState, appid: &str) -> Result<VersionInfo, AdminError> {
@@ -157,12 +161,22 @@ pub async fn list(
     limit: i64,
 ) -> Result<(i64, Vec<DevWeApp>), AdminError> {
     let (total, rows) = crate::authorizers::stored_page(state, appid, offset, limit, true).await?;
-    let records = futures_util::future::join_all(rows.into_iter().map(|row| async move {
-        let (status, versions) = futures_util::join!(
-            visit_status(state, &row.appid),
-            version_info(state, &row.appid)
-        );
-        DevWeApp {
+    let mut audit_states =
+        audit_state::of_all(state, rows.iter().map(|r| r.appid.clone()).collect()).await?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|row| {
+            let audit = audit_states.remove(&row.appid);
+            (row, audit)
+        })
+        .collect();
+    let records =
+        futures_util::future::join_all(rows.into_iter().map(|(row, audit_state)| async move {
+            let (status, versions) = futures_util::join!(
+                visit_status(state, &row.appid),
+                version_info(state, &row.appid)
+            );
+            DevWeApp {
             func_info: row
                 .func_info
                 .split('|')
@@ -181,9 +195,10 @@ pub async fn list(
             appid: row.appid,
             nick_name: row.nick_name,
             qr_code_url: row.qrcode_url,
+            audit_state,
         }
-    }))
-    .await;
+        }))
+        .await;
     Ok((total, records))
 }
 
@@ -553,7 +568,12 @@ pub async fn submit_audit(
     let body = serde_json::to_value(body).map_err(AdminError::internal)?;
     let value =
         wxapi::authorizer_call(state, appid, Method::Post, "/wxa/submit_audit", &[], &body).await?;
-    Ok(value.get("auditid").and_then(Value::as_i64).unwrap_or(0))
+    let audit_id = value.get("auditid").and_then(Value::as_i64).unwrap_or(0);
+    // WeChat has the audit: a failure to record it is logged, not answered.
+    if let Err(e) = audit_state::submitted(state, appid, audit_id).await {
+        tracing::error!(%appid, audit_id, error = %e, "audit submitted but its state not recorded");
+    }
+    Ok(audit_id)
 }
 
 /// Withdraws the pending audit.
@@ -567,6 +587,9 @@ pub async fn revoke_audit(state: &AppState, appid: &str) -> Result<(), AdminErro
         &Value::Null,
     )
     .await?;
+    if let Err(e) = audit_state::revoked(state, appid).await {
+        tracing::error!(%appid, error = %e, "audit withdrawn but its state not recorded");
+    }
     Ok(())
 }
 

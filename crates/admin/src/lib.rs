@@ -5,8 +5,10 @@
 //! the gateway, and a web console at `/`.
 
 pub mod audit_quota;
+pub mod audit_state;
 pub mod auth;
 pub mod authorizers;
+pub mod bindings;
 pub mod client_ip;
 pub mod devweapp;
 pub mod domains;

@@ -1,14 +1,16 @@
-//! Tokens from the admin's inner API, reached through the gateway's internal
-//! listener. The business service never holds WeChat secrets: it asks for a
+//! The admin's inner API, reached through the gateway's internal listener.
+//! Tokens: the business service never holds WeChat secrets: it asks for a
 //! token per call (the admin caches them) and reports a token WeChat rejected
 //! so the token manager replaces it (only if it is still the current one).
+//! Bindings: a business id bound to the account that authorized through the
+//! operator's page (`/inner/bindings`).
 
 use std::time::Duration;
 
 use common::wechat::TokenSource;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Why no token could be obtained.
 #[derive(Debug, thiserror::Error)]
@@ -33,12 +35,7 @@ struct Envelope {
     #[serde(default, rename = "errorMsg")]
     error_msg: String,
     #[serde(default)]
-    data: Option<TokenData>,
-}
-
-#[derive(Deserialize)]
-struct TokenData {
-    token: String,
+    data: Value,
 }
 
 /// Client of the admin's `/inner/*` token routes.
@@ -108,26 +105,36 @@ impl InnerClient {
     /// Reports that WeChat rejected `token`; `appid` empty for the
     /// component token.
     pub async fn report_rejected(&self, appid: &str, token: &str) -> Result<(), InnerError> {
-        let response = self
-            .request(reqwest::Method::POST, "/inner/token-rejected")
-            .json(&json!({"appid": appid, "token": token}))
-            .send()
-            .await
-            .map_err(|e| InnerError::Unreachable(e.to_string()))?;
-        let envelope: Envelope = response
-            .json()
-            .await
-            .map_err(|e| InnerError::Unreachable(e.to_string()))?;
-        if envelope.code != 0 {
-            return Err(InnerError::Refused {
-                code: envelope.code,
-                message: envelope.error_msg,
-            });
-        }
+        self.data(
+            self.request(reqwest::Method::POST, "/inner/token-rejected")
+                .json(&json!({"appid": appid, "token": token})),
+        )
+        .await?;
         Ok(())
     }
 
-    async fn token(&self, request: reqwest::RequestBuilder) -> Result<String, InnerError> {
+    /// Binds `biz_id` to the account that authorized with `auth_code`
+    /// (`POST /inner/bindings`); answers the binding as the admin does.
+    pub async fn bind(&self, auth_code: &str, biz_id: &str) -> Result<Value, InnerError> {
+        self.data(
+            self.request(reqwest::Method::POST, "/inner/bindings")
+                .json(&json!({"authCode": auth_code, "bizId": biz_id})),
+        )
+        .await
+    }
+
+    /// The binding of `biz_id` (`GET /inner/bindings`), null when not bound.
+    pub async fn binding(&self, biz_id: &str) -> Result<Value, InnerError> {
+        self.data(
+            self.request(reqwest::Method::GET, "/inner/bindings")
+                .query(&[("bizId", biz_id)]),
+        )
+        .await
+    }
+
+    /// The `data` of a successful answer; a refusal with the admin's code and
+    /// `errorMsg` (which names WeChat's errcode and errmsg for 1002).
+    async fn data(&self, request: reqwest::RequestBuilder) -> Result<Value, InnerError> {
         let response = request
             .send()
             .await
@@ -137,16 +144,22 @@ impl InnerClient {
             .json()
             .await
             .map_err(|e| InnerError::Unreachable(format!("HTTP {status}: {e}")))?;
-        match envelope {
-            Envelope {
-                code: 0,
-                data: Some(data),
-                ..
-            } if !data.token.is_empty() => Ok(data.token),
-            other => Err(InnerError::Refused {
-                code: other.code,
-                message: other.error_msg,
-            }),
+        if envelope.code != 0 {
+            return Err(InnerError::Refused {
+                code: envelope.code,
+                message: envelope.error_msg,
+            });
+        }
+        Ok(envelope.data)
+    }
+
+    async fn token(&self, request: reqwest::RequestBuilder) -> Result<String, InnerError> {
+        let data = self.data(request).await?;
+        match data.get("token").and_then(Value::as_str) {
+            Some(token) if !token.is_empty() => Ok(token.to_string()),
+            _ => Err(InnerError::Unreachable(format!(
+                "the token manager answered no token: {data}"
+            ))),
         }
     }
 }

@@ -3,10 +3,12 @@
 //! counter (`GET/POST /api/count`), mini-program login (`GET /api/login`),
 //! official-account management through authorizer tokens from the admin's
 //! inner API (`/api/v0.1/cgi-bin/*`), and the target of forwarded messages
-//! with keyword auto-reply (`POST /api/wx/message/{appid}`). It never holds
+//! with keyword auto-reply (`POST /api/wx/message/{appid}`), and binding a
+//! merchant's business id from the authorization redirect (`/api/bind`). It never holds
 //! WeChat secrets of the platform: tokens come from the token manager.
 
 pub mod autoreply;
+pub mod binding;
 pub mod counter;
 pub mod error;
 mod fields;

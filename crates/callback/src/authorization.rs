@@ -1,18 +1,14 @@
-//! Turning an `authorized`/`updateauthorized` push into an authorizer row:
-//! exchange the code (`api_query_auth`), fetch the account
-//! (`api_get_authorizer_info`), store both and the first access token. Runs
-//! in the background so the push is answered within WeChat's 5 s, retrying
-//! with backoff while WeChat or the token core is briefly unavailable.
+//! Turning an `authorized`/`updateauthorized` push into an authorizer row
+//! with `common::authorization` (the exchange the admin's binding shares).
+//! Runs in the background so the push is answered within WeChat's 5 s,
+//! retrying with backoff while WeChat or the token core is briefly
+//! unavailable.
 
 use std::time::Duration;
 
-use chrono::TimeDelta;
-use common::db::authorizers::{self, Details, Grant};
-use common::db::now;
+use common::authorization;
 use common::message::AuthorizationChange;
-use common::tokens::store::{self, StoredToken};
-use common::tokens::{TokenError, TokenKey, TokenManager};
-use common::wechat::{with_token, WechatError};
+use common::tokens::{TokenError, TokenManager};
 
 /// WeChat codes after which retrying cannot help (code invalid/expired/used,
 /// account not authorized).
@@ -43,7 +39,7 @@ pub async fn complete(tokens: TokenManager, change: AuthorizationChange, authori
 /// Fetches and stores the account's details, retrying while WeChat fails.
 pub async fn complete_details(tokens: &TokenManager, appid: &str) {
     if retrying(appid, "fetch the authorizer's details", || {
-        store_details(tokens, appid)
+        authorization::store_details(tokens, appid)
     })
     .await
     .is_some()
@@ -86,69 +82,22 @@ fn is_permanent(e: &TokenError) -> bool {
     }
 }
 
-/// Exchanges the code and stores the authorizer's refresh token and first
-/// access token.
-pub async fn exchange_code(
+/// Exchanges the push's code (once across processes: the admin may be
+/// exchanging the same code for the operator's page) and stores the grant.
+async fn exchange_code(
     tokens: &TokenManager,
     change: &AuthorizationChange,
     authorized_at: i64,
 ) -> Result<(), TokenError> {
-    let info = with_token(&tokens.source(TokenKey::Component), |token| async move {
-        tokens
-            .client()
-            .query_auth(&token, tokens.component_appid(), &change.authorization_code)
-            .await
-    })
-    .await??;
-    if info.authorizer_appid != change.authorizer_appid {
-        return Err(TokenError::Wechat(WechatError::Decode {
-            path: "/cgi-bin/component/api_query_auth".into(),
-            detail: format!(
-                "code belongs to {}, push said {}",
-                info.authorizer_appid, change.authorizer_appid
-            ),
-        }));
-    }
-    let appid = change.authorizer_appid.clone();
-    let grant = Grant {
-        refresh_token: info.authorizer_refresh_token.clone(),
-        func_info: info.func_info_ids(),
-        auth_time: common::db::stored_time(authorized_at),
-    };
-    let token = StoredToken {
-        token: info.authorizer_access_token.clone(),
-        expires_at: now() + TimeDelta::seconds(info.expires_in.max(0)),
-    };
-    tokens
-        .db()
-        .run(move |conn| {
-            // The grant first: if the process dies before the token is saved,
-            // the token core fetches one from the stored refresh token.
-            authorizers::grant(conn, &appid, &grant)?;
-            store::save_token(conn, store::TOKEN_TYPE_AUTHORIZER, &appid, &token)
-        })
-        .await?;
-    tokens.forget(&TokenKey::Authorizer(change.authorizer_appid.clone()));
-    Ok(())
-}
-
-/// Fetches `api_get_authorizer_info` and stores the account's details.
-pub async fn store_details(tokens: &TokenManager, appid: &str) -> Result<(), TokenError> {
-    let info = with_token(&tokens.source(TokenKey::Component), |token| async move {
-        tokens
-            .client()
-            .authorizer_info(&token, tokens.component_appid(), appid)
-            .await
-    })
-    .await??;
-    let details = Details::from(&info);
-    let lookup = appid.to_string();
-    let stored = tokens
-        .db()
-        .run(move |conn| authorizers::store_details(conn, &lookup, &details))
-        .await?;
-    if !stored {
-        tracing::warn!(%appid, "authorizer gone before its details arrived");
+    let exchanged = authorization::exchange(
+        tokens,
+        &change.authorization_code,
+        authorized_at,
+        Some(&change.authorizer_appid),
+    )
+    .await?;
+    if exchanged.reused {
+        tracing::info!(appid = %exchanged.appid, "the code was exchanged by the admin's binding");
     }
     Ok(())
 }

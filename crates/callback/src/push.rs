@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
-use common::db::{authorizers, now, DbError};
-use common::message::{ComponentEvent, ComponentEventKind, Message, PassiveReply, RawFields};
+use common::db::audits::{self, Decision};
+use common::db::{authorizers, bindings, now, DbError};
+use common::message::{
+    AuditResult, ComponentEvent, ComponentEventKind, Message, PassiveReply, RawFields,
+};
 use common::tokens::{store, TokenKey};
 use sha1::{Digest, Sha1};
 
@@ -98,6 +101,7 @@ fn apply_in_transaction(
         ComponentEventKind::VerifyTicket { ticket } => store::save_ticket(conn, ticket),
         ComponentEventKind::Unauthorized { authorizer_appid } => {
             authorizers::remove(conn, authorizer_appid)?;
+            bindings::set_state_of(conn, authorizer_appid, bindings::STATE_UNAUTHORIZED)?;
             Ok(())
         }
         _ => Ok(()),
@@ -125,11 +129,20 @@ pub async fn biz(
         event: msg.event().unwrap_or_default().to_string(),
         body: opened.plaintext.clone(),
     };
+    let decision = audit_decision(appid, &msg);
     let claim_key = key.clone();
+    let audited = appid.to_string();
     let claim = state
         .db
         .run(move |conn| {
-            records::claim(conn, &claim_key, |conn| records::insert_biz(conn, &record))
+            records::claim(conn, &claim_key, |conn| {
+                records::insert_biz(conn, &record)?;
+                match &decision {
+                    // The mini program's audit state changes with the record.
+                    Some(decision) => audits::decided(conn, &audited, decision),
+                    None => Ok(()),
+                }
+            })
         })
         .await?;
     if let Claim::Duplicate(answer) = claim {
@@ -140,6 +153,22 @@ pub async fn biz(
     let wire = seal(state.crypt.as_ref(), &opened, &reply);
     remember(state, &key, &wire).await;
     Ok(wire)
+}
+
+/// The decision an audit-result push carries; one WeChat sent malformed is
+/// still stored and forwarded, only the mini program's state stays as it was.
+fn audit_decision(appid: &str, msg: &Message) -> Option<Decision> {
+    match AuditResult::from_message(msg) {
+        Ok(result) => result.map(|result| Decision {
+            status: result.outcome.status(),
+            reason: result.reason,
+            screen_shot: result.screen_shot,
+        }),
+        Err(e) => {
+            tracing::warn!(%appid, error = %e, "audit result unreadable; audit state unchanged");
+            None
+        }
+    }
 }
 
 /// The plaintext reply to a message: the release check's, a forward target's, or `success`.

@@ -1,6 +1,8 @@
 //! Shared pieces of wxcomponent-rs. Every service depends on this crate; the ones
 //! that store nothing (the gateway) leave the `db` feature off and never compile diesel.
 
+#[cfg(feature = "tokens")]
+pub mod authorization;
 pub mod client_ip;
 pub mod config;
 pub mod crypto;

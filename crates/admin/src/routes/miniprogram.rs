@@ -1,6 +1,7 @@
 //! Managed mini programs beyond code and audit: the privacy guide,
-//! experience members, audit status and quota, phased release. Thin
-//! handlers over `privacy`, `testers`, `audit_quota` and `gray_release`; GET
+//! experience members, audit status, quota and stored state, phased release.
+//! Thin handlers over `privacy`, `testers`, `audit_quota`, `audit_state` and
+//! `gray_release`; GET
 //! routes name the mini program with `?appid=`, POST routes in the body.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,6 +11,7 @@ use serde_json::{json, Value};
 use super::devweapp::read_file_field;
 use super::ok;
 use crate::audit_quota;
+use crate::audit_state;
 use crate::auth::AuthUser;
 use crate::devweapp::whole_id;
 use crate::error::{AdminError, AdminResult};
@@ -186,6 +188,18 @@ pub async fn audit_quota(
 ) -> AdminResult<HttpResponse> {
     let (_, appid) = query_appid(&req)?;
     Ok(ok(audit_quota::audit_quota(&state, &appid).await?))
+}
+
+/// `?appid=` → the stored state of its latest audit (`{appid, auditId,
+/// status, reason, screenShot, userVersion, submitAuditTime, updateTime}`),
+/// null when none was recorded; WeChat is not asked.
+pub async fn audit_state(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let (_, appid) = query_appid(&req)?;
+    Ok(ok(audit_state::of(&state, &appid).await?))
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@
 
 mod authorizers;
 mod authpage;
+mod bindings;
 mod console;
 mod devweapp;
 mod domains;
@@ -47,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/token-rejected", web::post().to(inner::token_rejected))
                 .route("/ticket", web::get().to(inner::ticket))
+                .route("/bindings", web::post().to(bindings::bind))
+                .route("/bindings", web::get().to(bindings::find))
                 .route("/routes", web::get().to(inner::routes)),
         )
         .service(
@@ -98,6 +101,9 @@ fn admin_scope() -> actix_web::Scope {
         // 授权小程序管理
         .route("/pull-authorizer-list", web::post().to(authorizers::pull))
         .route("/authorizer-list", web::get().to(authorizers::list))
+        // 业务id绑定: the operator's page binds through /inner/bindings
+        .route("/bindings", web::get().to(bindings::list))
+        .route("/unbind", web::post().to(bindings::unbind))
         // 代开发小程序管理
         .route("/dev-weapp-list", web::get().to(devweapp::list))
         .route("/submit-audit", web::post().to(devweapp::submit_audit))
@@ -146,6 +152,7 @@ fn admin_scope() -> actix_web::Scope {
         .route("/unbind-tester", web::post().to(miniprogram::unbind_tester))
         .route("/audit-status", web::get().to(miniprogram::audit_status))
         .route("/audit-quota", web::get().to(miniprogram::audit_quota))
+        .route("/audit-state", web::get().to(miniprogram::audit_state))
         .route("/gray-release", web::post().to(miniprogram::gray_release))
         .route(
             "/gray-release-plan",

@@ -1,6 +1,8 @@
 //! Every integration test of `admin` in one binary: it links once.
 
+mod audit_state;
 mod authorizers;
+mod bindings;
 mod devweapp;
 mod domains;
 mod housekeeping;

@@ -185,6 +185,47 @@ impl TestApp {
         }
     }
 
+    /// A service whose simulator pushes to a real callback receiver on the
+    /// same database (pushes reach it as WeChat's would; tokens live 7200 s).
+    pub async fn spawn_with_callback() -> Self {
+        let database = Arc::new(TestDatabase::new());
+        // wxsim must know the receiver's port before either starts, so the
+        // port is picked free and given up; should something else take it
+        // meanwhile, both start again on another.
+        let mut attempt = 0;
+        let sim = loop {
+            attempt += 1;
+            let port = common::loopback::free_port();
+            let sim = Sim::start_with(wxsim::testing::settings(&format!(
+                "http://127.0.0.1:{port}"
+            )))
+            .await;
+            let mut env = base_env(&sim, &database);
+            let callback_env = [
+                ("WXC__CALLBACK__HOST", "127.0.0.1".to_string()),
+                ("WXC__CALLBACK__PORT", port.to_string()),
+                ("WXC__WECHAT__TOKEN", sim.settings.token.clone()),
+                (
+                    "WXC__WECHAT__ENCODING_AES_KEY",
+                    sim.settings.encoding_aes_key.clone(),
+                ),
+            ];
+            for (k, v) in callback_env {
+                env.insert(k.to_string(), v);
+            }
+            let settings = Settings::load_from(&env).expect("callback settings load");
+            match callback::Application::build(settings).await {
+                Ok(receiver) => {
+                    tokio::spawn(receiver.run_until_stopped());
+                    break sim;
+                }
+                Err(callback::StartError::Bind { .. }) if attempt < 5 => continue,
+                Err(e) => panic!("callback starts: {e}"),
+            }
+        };
+        Self::spawn_on(sim, database, &[]).await
+    }
+
     /// A second instance on the same database, simulator and settings.
     pub async fn another_instance(&self) -> Self {
         Self::spawn_env(
@@ -287,6 +328,21 @@ impl TestApp {
             .client
             .get(self.url(path))
             .bearer_auth(INNER_TOKEN)
+            .send()
+            .await
+            .expect("inner request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// POST on the inner API with the inner token.
+    pub async fn inner_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(INNER_TOKEN)
+            .json(&body)
             .send()
             .await
             .expect("inner request");

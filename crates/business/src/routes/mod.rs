@@ -1,6 +1,7 @@
 //! HTTP routes; thin handlers over the domain modules.
 
 mod autoreply;
+mod binding;
 mod counter;
 mod health;
 mod login;
@@ -19,6 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/login", web::get().to(login::login))
         .route("/api/me", web::get().to(login::me))
+        .service(
+            web::resource("/api/bind")
+                .route(web::post().to(binding::bind))
+                .route(web::get().to(binding::query)),
+        )
         .route("/api/wx/message/{appid}", web::post().to(message::handle))
         .service(
             web::resource("/api/autoreply")

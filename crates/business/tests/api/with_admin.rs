@@ -449,3 +449,93 @@ async fn a_message_forwarded_by_the_callback_receiver_gets_its_auto_reply() {
     assert_eq!(reply["signature_valid"], true, "{outcome}");
     assert!(reply.to_string().contains("每天 9:00-18:00"), "{reply}");
 }
+
+#[tokio::test]
+async fn a_merchant_binds_its_business_id_from_the_authorization_redirect() {
+    let world = world().await;
+    let appid = "wxmerchantmini0001";
+    // WeChat's redirect hands the operator's page this code.
+    let code = wxsim::flows::mint_auth_code(&world.sim, appid, true).code;
+
+    let (status, bound) = world
+        .call(
+            reqwest::Method::POST,
+            "/api/bind",
+            Some(json!({"authCode": code, "bizId": "merchant-17"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{bound}");
+    assert_eq!(bound["code"], 0, "{bound}");
+    assert_eq!(bound["data"]["appid"], appid);
+    assert_eq!(bound["data"]["state"], "bound");
+
+    let (status, read) = world
+        .call(
+            reqwest::Method::GET,
+            "/api/bind?bizId=merchant-17",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((status, read["code"].clone()), (200, json!(0)), "{read}");
+    assert_eq!(read["data"], bound["data"]);
+    let (_, unknown) = world
+        .call(
+            reqwest::Method::GET,
+            "/api/bind?bizId=merchant-none",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(unknown["data"], Value::Null, "{unknown}");
+
+    // The account is now an authorizer the token manager serves.
+    let stored: i64 = world
+        .db
+        .run(move |conn| {
+            Ok(authorizers::table
+                .filter(authorizers::appid.eq(appid))
+                .count()
+                .get_result(conn)?)
+        })
+        .await
+        .expect("authorizers read");
+    assert_eq!(stored, 1);
+
+    // Bad input and codes WeChat refuses are the caller's 400, saying why.
+    for body in [
+        json!({"bizId": "merchant-17"}),
+        json!({"authCode": "queryauthcode@@@x"}),
+    ] {
+        let (status, answer) = world
+            .call(reqwest::Method::POST, "/api/bind", Some(body.clone()), None)
+            .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["code"], -1, "{answer}");
+    }
+    let (status, refused) = world
+        .call(
+            reqwest::Method::POST,
+            "/api/bind",
+            Some(json!({"authCode": "queryauthcode@@@unknown", "bizId": "merchant-17"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["errorMsg"]
+            .as_str()
+            .is_some_and(|m| m.contains("61009")),
+        "{refused}"
+    );
+    let (_, still) = world
+        .call(
+            reqwest::Method::GET,
+            "/api/bind?bizId=merchant-17",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(still["data"], bound["data"], "the binding is intact");
+}

@@ -1,5 +1,6 @@
 //! Every integration test of `callback` in one binary: it links once.
 
+mod bindings;
 mod biz;
 mod component;
 mod support;

@@ -7,8 +7,10 @@
 //! with a named lock). Diesel is synchronous, so [`Db::run`] moves every query
 //! to tokio's blocking pool: no database call ever blocks the async executor.
 
+pub mod audits;
 #[cfg(feature = "tokens")]
 pub mod authorizers;
+pub mod bindings;
 mod connection;
 pub mod pushes;
 pub mod schema;
@@ -181,6 +183,19 @@ pub fn stored_time(unix: i64) -> chrono::NaiveDateTime {
     chrono::DateTime::from_timestamp(unix.clamp(1, 2_147_483_647), 0)
         .map(|t| t.naive_utc())
         .unwrap_or_default()
+}
+
+/// Serializes a stored time as RFC 3339 UTC, as every JSON answer shows
+/// times.
+pub fn serialize_time<S: serde::Serializer>(
+    time: &chrono::NaiveDateTime,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(
+        &time
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
 }
 
 /// The current time as stored in the database: UTC, whole seconds.

@@ -172,3 +172,29 @@ diesel::table! {
         updatetime -> Timestamp,
     }
 }
+
+diesel::table! {
+    authorizer_bindings (id) {
+        id -> Integer,
+        bizid -> Varchar,
+        appid -> Varchar,
+        authcode -> Varchar,
+        state -> Varchar,
+        createtime -> Timestamp,
+        updatetime -> Timestamp,
+    }
+}
+
+diesel::table! {
+    weapp_audits (id) {
+        id -> Integer,
+        appid -> Varchar,
+        auditid -> BigInt,
+        status -> Integer,
+        reason -> Text,
+        screenshot -> Text,
+        userversion -> Varchar,
+        submitaudittime -> BigInt,
+        updatetime -> Timestamp,
+    }
+}

@@ -8,6 +8,7 @@
 //! which also serializes back to both encodings. Malformed input is always a
 //! [`MessageError`], never a panic; XML with a DTD is refused.
 
+mod audit;
 mod biz;
 mod component;
 mod depth_guard;
@@ -19,6 +20,9 @@ mod reply;
 mod reply_wire;
 mod writer;
 
+pub use audit::{
+    AuditOutcome, AuditResult, EVENT_AUDIT_DELAY, EVENT_AUDIT_FAIL, EVENT_AUDIT_SUCCESS,
+};
 pub use biz::{Message, MessageKind};
 pub use component::{
     AuthorizationChange, ComponentEvent, ComponentEventKind, INFO_TYPE_AUTHORIZED,

@@ -59,6 +59,21 @@ pub fn put_comm(conn: &mut DbConnection, key: &str, value: &str) -> Result<(), D
     Ok(())
 }
 
+/// Deletes the `comm` rows whose key starts with `prefix` and that were
+/// last written before `before` (results kept for a while, never forever).
+pub fn purge_comm(
+    conn: &mut DbConnection,
+    prefix: &str,
+    before: NaiveDateTime,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        comm::table
+            .filter(comm::key.like(format!("{prefix}%")))
+            .filter(comm::updatetime.lt(before)),
+    )
+    .execute(conn)?)
+}
+
 /// The stored token of `(token_type, appid)`.
 pub fn load_token(
     conn: &mut DbConnection,

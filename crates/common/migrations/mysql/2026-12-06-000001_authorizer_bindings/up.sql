@@ -1,0 +1,3 @@
+-- Which account a business id (the operator's own merchant id) bound through
+-- the authorization redirect's auth_code, and whether it is still authorized.
+CREATE TABLE IF NOT EXISTS `authorizer_bindings` (`id` INT NOT NULL AUTO_INCREMENT, `bizid` VARCHAR(64) NOT NULL, `appid` VARCHAR(32) NOT NULL, `authcode` VARCHAR(255) NOT NULL DEFAULT '', `state` VARCHAR(16) NOT NULL, `createtime` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, `updatetime` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, PRIMARY KEY (`id`), UNIQUE KEY `authorizer_bindings_bizid` (`bizid`), INDEX `authorizer_bindings_appid` (`appid`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

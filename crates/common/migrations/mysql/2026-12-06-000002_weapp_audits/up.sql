@@ -1,0 +1,3 @@
+-- The latest code audit of each managed mini program as the admin submitted
+-- or revoked it and WeChat's weapp_audit_* pushes decided it.
+CREATE TABLE IF NOT EXISTS `weapp_audits` (`id` INT NOT NULL AUTO_INCREMENT, `appid` VARCHAR(32) NOT NULL, `auditid` BIGINT NOT NULL DEFAULT 0, `status` INT NOT NULL, `reason` TEXT NOT NULL, `screenshot` TEXT NOT NULL, `userversion` VARCHAR(64) NOT NULL DEFAULT '', `submitaudittime` BIGINT NOT NULL DEFAULT 0, `updatetime` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, PRIMARY KEY (`id`), UNIQUE KEY `weapp_audits_appid` (`appid`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
