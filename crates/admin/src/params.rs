@@ -109,6 +109,15 @@ pub fn appid(query: &Query) -> Result<String, AdminError> {
     Ok(appid.to_string())
 }
 
+/// An optional appid filter from the query (the console's list pages),
+/// checked like [`appid`]; `None` when absent or empty.
+pub fn optional_appid(query: &Query) -> Result<Option<String>, AdminError> {
+    query
+        .text("appid")
+        .map(|a| check_appid(a).map(|()| a.to_string()))
+        .transpose()
+}
+
 /// Refuses appids that cannot be WeChat's.
 pub fn check_appid(appid: &str) -> Result<(), AdminError> {
     let ok = !appid.is_empty()

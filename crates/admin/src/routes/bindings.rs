@@ -55,13 +55,7 @@ pub async fn list(
         }
         None => None,
     };
-    let appid = match query.text("appid") {
-        Some(a) => {
-            params::check_appid(a)?;
-            Some(a.to_string())
-        }
-        None => None,
-    };
+    let appid = params::optional_appid(&query)?;
     let (total, records) = bindings::page(&state, biz_id, appid, offset, limit).await?;
     Ok(ok(json!({ "total": total, "records": records })))
 }

@@ -78,28 +78,14 @@ pub fn submitted(
     user_version: &str,
     submit_audit_time: i64,
 ) -> Result<(), DbError> {
-    let values = (
-        weapp_audits::auditid.eq(audit_id),
-        weapp_audits::status.eq(status::AUDITING),
-        weapp_audits::reason.eq(""),
-        weapp_audits::screenshot.eq(""),
-        weapp_audits::userversion.eq(user_version),
-        weapp_audits::submitaudittime.eq(submit_audit_time),
-        weapp_audits::updatetime.eq(now()),
-    );
-    upsert(
-        conn,
-        |conn| {
-            diesel::update(weapp_audits::table.filter(weapp_audits::appid.eq(appid)))
-                .set(values)
-                .execute(conn)
-        },
-        |conn| {
-            diesel::insert_into(weapp_audits::table)
-                .values((weapp_audits::appid.eq(appid), values))
-                .execute(conn)
-        },
-    )?;
+    set_status(conn, appid, status::AUDITING, "", "")?;
+    diesel::update(weapp_audits::table.filter(weapp_audits::appid.eq(appid)))
+        .set((
+            weapp_audits::auditid.eq(audit_id),
+            weapp_audits::userversion.eq(user_version),
+            weapp_audits::submitaudittime.eq(submit_audit_time),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
