@@ -2,6 +2,7 @@
 //! `db` and `loopback` need the `testing` feature, `wechat` the `client`
 //! feature; the workspace's test run turns both on.
 
+mod audit_result;
 mod config;
 mod crypto;
 #[cfg(feature = "testing")]
