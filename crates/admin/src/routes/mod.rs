@@ -5,6 +5,7 @@
 
 mod authorizers;
 mod authpage;
+mod campaigns;
 mod console;
 mod devweapp;
 mod domains;
@@ -194,6 +195,15 @@ fn admin_scope() -> actix_web::Scope {
             "/webview-domain-confirm-file",
             web::get().to(domains::webview_confirm_file),
         )
+        // 批量发版: release campaigns
+        .route("/campaigns", web::post().to(campaigns::create))
+        .route("/campaigns", web::get().to(campaigns::list))
+        .route("/campaign", web::get().to(campaigns::get))
+        .route("/campaign-accounts", web::get().to(campaigns::accounts))
+        .route("/campaign-pause", web::post().to(campaigns::pause))
+        .route("/campaign-resume", web::post().to(campaigns::resume))
+        .route("/campaign-cancel", web::post().to(campaigns::cancel))
+        .route("/campaign-retry", web::post().to(campaigns::retry))
         // 设置
         .route("/secret", web::post().to(settings::set_secret))
         .route("/secret", web::get().to(settings::get_secret))

@@ -1,6 +1,7 @@
 //! Every integration test of `admin` in one binary: it links once.
 
 mod authorizers;
+mod campaigns;
 mod devweapp;
 mod domains;
 mod housekeeping;
