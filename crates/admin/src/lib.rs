@@ -168,7 +168,22 @@ impl Application {
         };
 
         let (listener, local) = listen(&settings.admin.host, settings.admin.port)?;
-        let campaigns = Runner::from_state(state.clone());
+        // The runner gets its own token manager and HTTP client: connections
+        // a client opens from a request handler belong to that HTTP worker's
+        // runtime and die with it at shutdown, while the runner still
+        // finishes the WeChat calls in hand (it is another token user, like
+        // another replica, coordinated through the database).
+        let campaigns = Runner::from_state(AppState {
+            tokens: TokenManager::from_settings(state.db.clone(), &settings)
+                .map_err(StartError::http)?,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_millis(
+                    settings.tokens.wechat_timeout_ms.max(1000),
+                ))
+                .build()
+                .map_err(StartError::http)?,
+            ..state.clone()
+        });
         let data = web::Data::new(state);
         let server = serve(listener, local, move |cfg| {
             cfg.app_data(data.clone())

@@ -67,9 +67,11 @@ async fn resolve(
                             "targets.appids[{i}]: {appid} has not authorized this platform"
                         )))
                     }
-                    Some(row) if row.app_type != 0 => return Err(AdminError::invalid(format!(
+                    Some(row) if row.app_type != 0 => {
+                        return Err(AdminError::invalid(format!(
                         "targets.appids[{i}]: {appid} is an official account, not a mini program"
-                    ))),
+                    )))
+                    }
                     Some(_) => {}
                 }
             }

@@ -328,7 +328,15 @@ async fn a_restarted_admin_resumes_the_campaign_without_repeating_a_step() {
             "/wxa/submit_audit",
             "/wxa/release",
         ] {
-            assert_eq!(count_for(&again, appid, path), 1, "{appid} {path}");
+            let log: Vec<_> = again
+                .sim
+                .state
+                .calls
+                .log()
+                .into_iter()
+                .filter(|c| c.appid.as_deref() == Some(appid.as_str()))
+                .collect();
+            assert_eq!(count_for(&again, appid, path), 1, "{appid} {path} {log:?}");
         }
     }
 }
@@ -492,7 +500,7 @@ async fn transient_errors_are_retried_and_permanent_ones_fail_with_the_errcode()
     let id = create(
         &app,
         &jwt,
-        campaign_body(PRIVACY_TEMPLATE, json!({"all": true})),
+        campaign_body(PRIVACY_TEMPLATE, json!({"appids": appids})),
     )
     .await;
     let finished = wait_for_state(&app, &jwt, id, "finished").await;
