@@ -297,6 +297,19 @@ pub struct Progress {
     pub next_at: i64,
 }
 
+/// No replica holds the lease at `now_ms`: never taken, given back, or
+/// expired (its holder crashed or lost it).
+fn lease_free(
+    now_ms: i64,
+) -> diesel::dsl::Or<
+    diesel::dsl::Eq<accounts::leaseowner, &'static str>,
+    diesel::dsl::Lt<accounts::leaseuntil, i64>,
+> {
+    accounts::leaseowner
+        .eq("")
+        .or(accounts::leaseuntil.lt(now_ms))
+}
+
 /// Text cut to `width` characters, as MySQL counts them.
 fn cut(text: &str, width: usize) -> String {
     text.chars().take(width).collect()
@@ -480,11 +493,7 @@ pub fn cancel_unsubmitted(conn: &mut DbConnection, id: i32, now_ms: i64) -> Resu
             .filter(accounts::campaignid.eq(id))
             .filter(accounts::state.eq_any(["pending", "running"]))
             .filter(accounts::step.eq_any(steps))
-            .filter(
-                accounts::leaseowner
-                    .eq("")
-                    .or(accounts::leaseuntil.lt(now_ms)),
-            ),
+            .filter(lease_free(now_ms)),
     )
     .set((
         accounts::state.eq(AccountState::Cancelled.as_str()),
@@ -544,11 +553,7 @@ pub fn claim(
     let mut candidates: Vec<i32> = accounts::table
         .filter(accounts::state.eq_any(ACTIVE))
         .filter(accounts::nextat.le(now_ms))
-        .filter(
-            accounts::leaseowner
-                .eq("")
-                .or(accounts::leaseuntil.lt(now_ms)),
-        )
+        .filter(lease_free(now_ms))
         .filter(
             accounts::campaignid.eq_any(running).or(accounts::campaignid
                 .eq_any(cancelled)
@@ -569,11 +574,7 @@ pub fn claim(
             accounts::table
                 .filter(accounts::id.eq(id))
                 .filter(accounts::state.eq_any(ACTIVE))
-                .filter(
-                    accounts::leaseowner
-                        .eq("")
-                        .or(accounts::leaseuntil.lt(now_ms)),
-                ),
+                .filter(lease_free(now_ms)),
         )
         .set((
             accounts::leaseowner.eq(owner),

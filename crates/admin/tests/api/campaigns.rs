@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::seed_flow::{admin, data};
 use crate::support::{eventually, TestApp};
 use serde_json::{json, Value};
 
@@ -36,16 +37,6 @@ const CAMPAIGN_PATHS: [&str; 8] = [
 const PRIVACY_TEMPLATE: i64 = 2;
 /// A template without privacy interfaces.
 const PLAIN_TEMPLATE: i64 = 1;
-
-fn admin(route: &str) -> String {
-    format!("/wxcomponent/admin/{route}")
-}
-
-#[track_caller]
-fn data(answer: &Value) -> &Value {
-    assert_eq!(answer["code"], 0, "{answer}");
-    &answer["data"]
-}
 
 /// An admin with `overrides` on top of [`FAST`], `count` managed mini
 /// programs authorized in wxsim and pulled, the platform's server domain
