@@ -186,33 +186,20 @@ pub struct CampaignView {
     pub create_time: i64,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = campaigns)]
 struct CampaignRow {
     id: i32,
+    #[diesel(column_name = templateid)]
     template_id: i64,
+    #[diesel(column_name = userversion)]
     user_version: String,
+    #[diesel(column_name = userdesc)]
     user_desc: String,
     state: String,
+    #[diesel(column_name = createtime)]
     create_time: NaiveDateTime,
 }
-
-type CampaignColumns = (
-    campaigns::id,
-    campaigns::templateid,
-    campaigns::userversion,
-    campaigns::userdesc,
-    campaigns::state,
-    campaigns::createtime,
-);
-
-const CAMPAIGN_COLUMNS: CampaignColumns = (
-    campaigns::id,
-    campaigns::templateid,
-    campaigns::userversion,
-    campaigns::userdesc,
-    campaigns::state,
-    campaigns::createtime,
-);
 
 impl CampaignRow {
     fn view(self, counts: Counts) -> CampaignView {
@@ -393,7 +380,7 @@ pub fn page(
 ) -> Result<(i64, Vec<CampaignView>), DbError> {
     let total: i64 = campaigns::table.count().get_result(conn)?;
     let rows: Vec<CampaignRow> = campaigns::table
-        .select(CAMPAIGN_COLUMNS)
+        .select(CampaignRow::as_select())
         .order(campaigns::id.desc())
         .offset(offset)
         .limit(limit)
@@ -414,7 +401,7 @@ pub fn page(
 pub fn find(conn: &mut DbConnection, id: i32) -> Result<Option<CampaignView>, DbError> {
     let Some(row) = campaigns::table
         .filter(campaigns::id.eq(id))
-        .select(CAMPAIGN_COLUMNS)
+        .select(CampaignRow::as_select())
         .first::<CampaignRow>(conn)
         .optional()?
     else {
