@@ -561,6 +561,7 @@ pub fn claim(
             accounts::table
                 .filter(accounts::id.eq(id))
                 .filter(accounts::state.eq_any(ACTIVE))
+                .filter(accounts::nextat.le(now_ms))
                 .filter(lease_free(now_ms)),
         )
         .set((
@@ -591,6 +592,14 @@ pub fn claim(
                 "campaign account {id} has an unknown step {step:?}"
             ))
         })?;
+        // Paused (or cancelled) between the read and the lease: not ours to work.
+        let workable = campaign_state == CampaignState::Running.as_str()
+            || (campaign_state == CampaignState::Cancelled.as_str()
+                && Step::AFTER_SUBMIT.contains(&step));
+        if !workable {
+            release(conn, id, owner)?;
+            continue;
+        }
         let spec: CampaignSpec = serde_json::from_str(&spec).map_err(|e| {
             DbError::Task(format!(
                 "campaign {campaign_id}: stored spec unreadable: {e}"
@@ -610,7 +619,8 @@ pub fn claim(
     Ok(None)
 }
 
-/// Gives up the lease of account `id` without progress (no budget left).
+/// Gives up the lease of account `id` without progress (no budget left,
+/// or its campaign stopped before the work began).
 pub fn release(conn: &mut DbConnection, id: i32, owner: &str) -> Result<(), DbError> {
     diesel::update(
         accounts::table
