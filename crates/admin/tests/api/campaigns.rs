@@ -332,6 +332,46 @@ async fn a_restarted_admin_resumes_the_campaign_without_repeating_a_step() {
     }
 }
 
+#[tokio::test]
+async fn a_crashed_admins_accounts_are_taken_over_when_their_leases_expire() {
+    let (app, jwt, appids) =
+        campaign_app(20, "wxcrash", &[("WXC__CAMPAIGNS__LEASE_SECS", "1")]).await;
+    let id = create(
+        &app,
+        &jwt,
+        campaign_body(PRIVACY_TEMPLATE, json!({"all": true})),
+    )
+    .await;
+    let started = eventually(Duration::from_secs(60), || async {
+        campaign(&app, &jwt, id).await["counts"]["waitingAudit"]
+            .as_i64()
+            .unwrap_or(0)
+            >= 5
+    })
+    .await;
+    assert!(started, "{}", campaign(&app, &jwt, id).await);
+    app.crash().await;
+
+    reviewer(&app, json!({"policy": "approve"})).await;
+    for appid in &appids {
+        app.sim
+            .control("/__sim/wxa/audit", json!({"appid": appid, "status": 0}))
+            .await;
+    }
+    let again = app.another_instance().await;
+    let finished = wait_for_state(&again, &jwt, id, "finished").await;
+    assert_eq!(finished["counts"]["released"], 20, "{finished}");
+    for appid in &appids {
+        // A step cut off by the crash may run again; a submission repeated
+        // finds its audit pending (85009) and goes on with it.
+        assert!(
+            count_for(&again, appid, "/wxa/submit_audit") <= 2,
+            "{appid}"
+        );
+        assert_eq!(count_for(&again, appid, "/wxa/release"), 1, "{appid}");
+    }
+}
+
 /// The campaign's state read from the database (the first instance is down).
 async fn campaign_state_in_db(app: &TestApp, id: i64) -> String {
     use common::db::schema::wxc_campaigns;

@@ -203,6 +203,16 @@ impl TestApp {
         }
     }
 
+    /// Ends the instance's background work at once, as a crash would: its
+    /// campaign leases are left to expire (the HTTP listener may linger).
+    pub async fn crash(&self) {
+        let running = self.running.lock().expect("test set-up").take();
+        if let Some(running) = running {
+            running.abort();
+            assert!(running.await.is_err_and(|e| e.is_cancelled()));
+        }
+    }
+
     /// A second instance on the same database, simulator and settings.
     pub async fn another_instance(&self) -> Self {
         Self::spawn_env(
