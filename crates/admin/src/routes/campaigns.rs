@@ -91,42 +91,30 @@ pub async fn accounts(
     Ok(ok(json!({ "total": total, "records": records })))
 }
 
-/// `{id}`: stops claiming its accounts.
-pub async fn pause(
+/// `POST /admin/campaign-{pause|resume|cancel|retry} {id}`: pause stops
+/// claiming its accounts, resume works a paused campaign again, cancel
+/// cancels the accounts not yet submitted (all three answer `{}`), retry
+/// puts failed and rejected accounts back to work (`{requeued}`).
+pub async fn act(
     _: AuthUser,
+    action: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
-    campaigns::pause(&state, body_id(&body)?).await?;
+    let id = body_id(&body)?;
+    match action.as_str() {
+        "pause" => campaigns::pause(&state, id).await?,
+        "resume" => campaigns::resume(&state, id).await?,
+        "cancel" => campaigns::cancel(&state, id).await?,
+        "retry" => {
+            let requeued = campaigns::retry(&state, id).await?;
+            return Ok(ok(json!({ "requeued": requeued })));
+        }
+        other => {
+            return Err(AdminError::invalid(format!(
+                "{other}: no such campaign action"
+            )))
+        }
+    }
     Ok(ok_empty())
-}
-
-/// `{id}`: works a paused campaign again.
-pub async fn resume(
-    _: AuthUser,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> AdminResult<HttpResponse> {
-    campaigns::resume(&state, body_id(&body)?).await?;
-    Ok(ok_empty())
-}
-
-/// `{id}`: cancels the accounts not yet submitted.
-pub async fn cancel(
-    _: AuthUser,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> AdminResult<HttpResponse> {
-    campaigns::cancel(&state, body_id(&body)?).await?;
-    Ok(ok_empty())
-}
-
-/// `{id}` → `{requeued}`: failed and rejected accounts work again.
-pub async fn retry(
-    _: AuthUser,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> AdminResult<HttpResponse> {
-    let requeued = campaigns::retry(&state, body_id(&body)?).await?;
-    Ok(ok(json!({ "requeued": requeued })))
 }

@@ -200,10 +200,10 @@ fn admin_scope() -> actix_web::Scope {
         .route("/campaigns", web::get().to(campaigns::list))
         .route("/campaign", web::get().to(campaigns::get))
         .route("/campaign-accounts", web::get().to(campaigns::accounts))
-        .route("/campaign-pause", web::post().to(campaigns::pause))
-        .route("/campaign-resume", web::post().to(campaigns::resume))
-        .route("/campaign-cancel", web::post().to(campaigns::cancel))
-        .route("/campaign-retry", web::post().to(campaigns::retry))
+        .route(
+            "/campaign-{action:pause|resume|cancel|retry}",
+            web::post().to(campaigns::act),
+        )
         // 设置
         .route("/secret", web::post().to(settings::set_secret))
         .route("/secret", web::get().to(settings::get_secret))

@@ -280,53 +280,74 @@ async fn a_campaign_over_200_mini_programs_releases_the_approved_and_records_the
     assert!(busiest_minute(&app) <= 5000);
 }
 
-#[tokio::test]
-async fn a_restarted_admin_resumes_the_campaign_without_repeating_a_step() {
-    let (app, jwt, appids) = campaign_app(40, "wxrestart", &[]).await;
-    // Audits wait for the reviewers: the campaign cannot end before the restart.
+/// A campaign over `count` mini programs whose audits wait for the
+/// reviewers (so it cannot end early), once `submitted` of them are under
+/// audit; answers the app, a login, the appids and the campaign.
+async fn campaign_under_audit(
+    count: usize,
+    prefix: &str,
+    overrides: &[(&str, &str)],
+    submitted: i64,
+) -> (TestApp, String, Vec<String>, i64) {
+    let (app, jwt, appids) = campaign_app(count, prefix, overrides).await;
     let id = create(
         &app,
         &jwt,
         campaign_body(PRIVACY_TEMPLATE, json!({"all": true})),
     )
     .await;
-    let submitted = eventually(Duration::from_secs(60), || async {
+    let reached = eventually(Duration::from_secs(60), || async {
         campaign(&app, &jwt, id).await["counts"]["waitingAudit"]
             .as_i64()
             .unwrap_or(0)
-            >= 10
+            >= submitted
     })
     .await;
-    assert!(submitted, "{}", campaign(&app, &jwt, id).await);
-    app.stop().await;
-    let stopped = campaign_state_in_db(&app, id).await;
-    assert_ne!(stopped, "finished");
+    assert!(reached, "{}", campaign(&app, &jwt, id).await);
+    (app, jwt, appids, id)
+}
 
-    // The reviewers decide what was submitted, and approve the rest at once.
-    reviewer(&app, json!({"policy": "approve"})).await;
-    for appid in &appids {
+/// The reviewers approve what was submitted and what will be; a new
+/// instance on the same database takes the campaign to its end.
+async fn finish_elsewhere(
+    app: &TestApp,
+    jwt: &str,
+    appids: &[String],
+    id: i64,
+) -> (TestApp, Value) {
+    reviewer(app, json!({"policy": "approve"})).await;
+    for appid in appids {
         app.sim
             .control("/__sim/wxa/audit", json!({"appid": appid, "status": 0}))
             .await;
     }
     let again = app.another_instance().await;
-    let finished = wait_for_state(&again, &jwt, id, "finished").await;
-    assert_eq!(finished["counts"]["released"], 40, "{finished}");
+    let finished = wait_for_state(&again, jwt, id, "finished").await;
+    assert_eq!(finished["counts"]["released"], appids.len(), "{finished}");
+    (again, finished)
+}
+
+#[tokio::test]
+async fn a_restarted_admin_resumes_the_campaign_without_repeating_a_step() {
+    let (app, jwt, appids, id) = campaign_under_audit(40, "wxrestart", &[], 10).await;
+    app.stop().await;
+    assert_ne!(campaign_state_in_db(&app, id).await, "finished");
+    let (again, _) = finish_elsewhere(&app, &jwt, &appids, id).await;
     for appid in &appids {
+        let log: Vec<_> = again
+            .sim
+            .state
+            .calls
+            .log()
+            .into_iter()
+            .filter(|c| c.appid.as_deref() == Some(appid.as_str()))
+            .collect();
         for path in [
             "/wxa/commit",
             "/cgi-bin/component/setprivacysetting",
             "/wxa/submit_audit",
             "/wxa/release",
         ] {
-            let log: Vec<_> = again
-                .sim
-                .state
-                .calls
-                .log()
-                .into_iter()
-                .filter(|c| c.appid.as_deref() == Some(appid.as_str()))
-                .collect();
             assert_eq!(count_for(&again, appid, path), 1, "{appid} {path} {log:?}");
         }
     }
@@ -334,33 +355,10 @@ async fn a_restarted_admin_resumes_the_campaign_without_repeating_a_step() {
 
 #[tokio::test]
 async fn a_crashed_admins_accounts_are_taken_over_when_their_leases_expire() {
-    let (app, jwt, appids) =
-        campaign_app(20, "wxcrash", &[("WXC__CAMPAIGNS__LEASE_SECS", "1")]).await;
-    let id = create(
-        &app,
-        &jwt,
-        campaign_body(PRIVACY_TEMPLATE, json!({"all": true})),
-    )
-    .await;
-    let started = eventually(Duration::from_secs(60), || async {
-        campaign(&app, &jwt, id).await["counts"]["waitingAudit"]
-            .as_i64()
-            .unwrap_or(0)
-            >= 5
-    })
-    .await;
-    assert!(started, "{}", campaign(&app, &jwt, id).await);
+    let (app, jwt, appids, id) =
+        campaign_under_audit(20, "wxcrash", &[("WXC__CAMPAIGNS__LEASE_SECS", "1")], 5).await;
     app.crash().await;
-
-    reviewer(&app, json!({"policy": "approve"})).await;
-    for appid in &appids {
-        app.sim
-            .control("/__sim/wxa/audit", json!({"appid": appid, "status": 0}))
-            .await;
-    }
-    let again = app.another_instance().await;
-    let finished = wait_for_state(&again, &jwt, id, "finished").await;
-    assert_eq!(finished["counts"]["released"], 20, "{finished}");
+    let (again, _) = finish_elsewhere(&app, &jwt, &appids, id).await;
     for appid in &appids {
         // A step cut off by the crash may run again; a submission repeated
         // finds its audit pending (85009) and goes on with it.
