@@ -37,5 +37,6 @@ one_home "the routing document" '\bstruct RoutingDocument\b' crates/common/src/r
 one_home "the start-up error" '\benum StartError\b' crates/common/src/startup.rs
 one_home "the CDATA writer" '\bfn cdata\b' crates/common/src/message/writer.rs
 one_home "the logging settings" '\bstruct LogSettings\b' crates/common/src/config.rs
+one_home "the release-campaign tables" '\bwxc_campaign(s|_accounts|_rate)( as |::)' crates/admin/src/campaigns/store.rs
 one_home "the database clock" '\bfn now\(\)' crates/common/src/db/mod.rs
 exit $status

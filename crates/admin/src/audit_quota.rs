@@ -36,16 +36,38 @@ pub struct AuditStatusView {
 /// `get_auditstatus` documents `status`, `reason` and `screenshot`; the
 /// version fields are read when present.
 #[derive(Deserialize)]
-struct WxAuditStatus {
+pub(crate) struct WxAuditStatus {
+    /// 0 approved, 1 rejected, 2 pending, 3 withdrawn, 4 delayed.
     #[serde(default)]
-    status: i64,
+    pub(crate) status: i64,
+    /// Why it was rejected or delayed.
     #[serde(default)]
-    reason: String,
+    pub(crate) reason: String,
     #[serde(default, alias = "ScreenShot")]
     screenshot: String,
     user_version: Option<String>,
     user_desc: Option<String>,
     submit_audit_time: Option<i64>,
+}
+
+/// WeChat's answer about audit `audit_id` of `appid`: one `get_auditstatus`
+/// call, what a release campaign polls.
+pub(crate) async fn fetch_audit_status(
+    state: &AppState,
+    appid: &str,
+    audit_id: i64,
+) -> Result<WxAuditStatus, AdminError> {
+    let path = "/wxa/get_auditstatus";
+    let value = wxapi::authorizer_call(
+        state,
+        appid,
+        Method::Post,
+        path,
+        &[],
+        &json!({ "auditid": audit_id }),
+    )
+    .await?;
+    decode(path, value)
 }
 
 /// The status of audit `audit_id` of `appid`, an earlier one too (85012
@@ -57,17 +79,7 @@ pub async fn audit_status(
     appid: &str,
     audit_id: i64,
 ) -> Result<AuditStatusView, AdminError> {
-    let path = "/wxa/get_auditstatus";
-    let value = wxapi::authorizer_call(
-        state,
-        appid,
-        Method::Post,
-        path,
-        &[],
-        &json!({ "auditid": audit_id }),
-    )
-    .await?;
-    let answer: WxAuditStatus = decode(path, value)?;
+    let answer = fetch_audit_status(state, appid, audit_id).await?;
     let mut view = AuditStatusView {
         audit_id,
         status: answer.status,

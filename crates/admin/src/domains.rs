@@ -347,7 +347,7 @@ impl ServerDomains {
     /// Each entry checked against its list's scheme and normalized
     /// (`scheme://host[:port]`, lowercase); at most 200 a list, at least one
     /// domain in all.
-    fn validated(&self) -> Result<Self, AdminError> {
+    pub(crate) fn validated(&self) -> Result<Self, AdminError> {
         let mut checked = Self::default();
         let kinds = SERVER_KINDS.iter().zip(CAMEL_KINDS);
         for (((_, scheme), name), (given, target)) in
@@ -612,7 +612,7 @@ pub fn webview_domain_request(body: &[u8]) -> Result<(String, WebviewDomainChang
 }
 
 impl WebviewDomainChange {
-    fn validated(&self) -> Result<Vec<String>, AdminError> {
+    pub(crate) fn validated(&self) -> Result<Vec<String>, AdminError> {
         let mut domains = Vec::with_capacity(self.webview_domain.len());
         for (i, item) in self.webview_domain.iter().enumerate() {
             let url = rules::parse_url(item)

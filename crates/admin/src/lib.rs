@@ -9,6 +9,7 @@ pub mod audit_state;
 pub mod auth;
 pub mod authorizers;
 pub mod bindings;
+pub mod campaigns;
 pub mod client_ip;
 pub mod devweapp;
 pub mod domains;
@@ -45,12 +46,17 @@ use common::tokens::TokenManager;
 use secrecy::ExposeSecret as _;
 
 use crate::auth::JwtKeys;
+use crate::campaigns::runner::Runner;
 use crate::client_ip::Cidr;
 use crate::housekeeping::Housekeeping;
 use crate::platform::Adoption;
 use crate::state::AppState;
 use crate::users::{FirstAdmin, Passwords};
 use crate::worker::RefreshPolicy;
+
+/// How long a stopping replica lets campaign steps in hand finish (a
+/// WeChat call's timeout and the write after it).
+const CAMPAIGN_STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// A bound, not yet running admin service.
 pub struct Application {
@@ -59,6 +65,7 @@ pub struct Application {
     tokens: TokenManager,
     refresh: Option<RefreshPolicy>,
     housekeeping: Option<Housekeeping>,
+    campaigns: Option<Runner>,
 }
 
 /// What first-start set-up produced.
@@ -163,6 +170,22 @@ impl Application {
         };
 
         let (listener, local) = listen(&settings.admin.host, settings.admin.port)?;
+        // The runner gets its own token manager and HTTP client: connections
+        // a client opens from a request handler belong to that HTTP worker's
+        // runtime and die with it at shutdown, while the runner still
+        // finishes the WeChat calls in hand (it is another token user, like
+        // another replica, coordinated through the database).
+        let campaigns = Runner::from_state(AppState {
+            tokens: TokenManager::from_settings(state.db.clone(), &settings)
+                .map_err(StartError::http)?,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_millis(
+                    settings.tokens.wechat_timeout_ms.max(1000),
+                ))
+                .build()
+                .map_err(StartError::http)?,
+            ..state.clone()
+        });
         let data = web::Data::new(state);
         let server = serve(listener, local, move |cfg| {
             cfg.app_data(data.clone())
@@ -175,6 +198,7 @@ impl Application {
             tokens,
             refresh: RefreshPolicy::from_settings(&settings.tokens),
             housekeeping,
+            campaigns,
         })
     }
 
@@ -188,16 +212,36 @@ impl Application {
         &self.tokens
     }
 
-    /// Serves (with the background refresher and housekeeping) until
-    /// SIGINT/SIGTERM, then finishes in-flight requests.
+    /// A handle that stops the server as SIGTERM would (tests restart a
+    /// replica with it).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves (with the background refresher, housekeeping and the campaign
+    /// runner) until SIGINT/SIGTERM, then finishes in-flight requests and
+    /// the campaign steps in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let refresher = self
             .refresh
             .map(|policy| tokio::spawn(worker::run(self.tokens.clone(), policy)));
         let housekeeping = self.housekeeping.map(|h| tokio::spawn(h.run()));
+        let campaigns = match self.campaigns {
+            Some(runner) => match runner.start().await {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::error!(error = %e, "campaign runner did not start; campaigns wait for another replica");
+                    None
+                }
+            },
+            None => None,
+        };
         let result = self.server.await;
         for task in [refresher, housekeeping].into_iter().flatten() {
             task.abort();
+        }
+        if let Some(handle) = campaigns {
+            handle.stop(CAMPAIGN_STOP_GRACE).await;
         }
         result
     }

@@ -46,17 +46,21 @@ impl RefreshPolicy {
         })
     }
 
-    /// The delay after `failures` consecutive failures: min·2^(n-1), capped,
-    /// then jittered to 50-100 % so replicas do not retry in step.
+    /// The delay after `failures` consecutive failures ([`jittered_backoff`]).
     pub fn backoff(&self, failures: u32) -> Duration {
-        let exp = failures.saturating_sub(1).min(20);
-        let base = self
-            .backoff_min
-            .saturating_mul(1u32 << exp)
-            .min(self.backoff_max);
-        let factor = 0.5 + rand::random::<f64>() * 0.5;
-        base.mul_f64(factor)
+        jittered_backoff(self.backoff_min, self.backoff_max, failures)
     }
+}
+
+/// The delay after `failures` consecutive failures: min·2^(n-1), capped at
+/// `max`, then jittered to 50-100 % so replicas do not retry in step. The
+/// one retry schedule of the admin's background work (token refresher,
+/// release campaigns).
+pub fn jittered_backoff(min: Duration, max: Duration, failures: u32) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    let base = min.saturating_mul(1u32 << exp).min(max);
+    let factor = 0.5 + rand::random::<f64>() * 0.5;
+    base.mul_f64(factor)
 }
 
 #[derive(Debug, Clone, Copy)]

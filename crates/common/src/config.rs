@@ -56,6 +56,8 @@ pub struct Settings {
     pub secrets: SecretsSettings,
     /// How long stored pushes are kept.
     pub records: RecordsSettings,
+    /// The admin's release-campaign runner.
+    pub campaigns: CampaignSettings,
 }
 
 /// Database connection settings.
@@ -204,6 +206,30 @@ pub struct RecordsSettings {
     pub purge_batch_rows: u32,
 }
 
+/// The admin's release-campaign runner (one template released to many mini
+/// programs): how much it works at once and how fast it may call WeChat.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CampaignSettings {
+    /// Accounts one admin replica works at the same time; 0 disables the
+    /// runner in this replica (campaigns are still created and shown).
+    pub workers: usize,
+    /// WeChat calls all replicas together make for campaigns in any 60 s.
+    pub calls_per_minute: u32,
+    /// Time between two `get_auditstatus` polls of one audit.
+    pub poll_interval_ms: u64,
+    /// How long an idle worker waits before looking for due work again.
+    pub scan_interval_ms: u64,
+    /// First delay after a transient WeChat error (doubled per attempt).
+    pub backoff_base_ms: u64,
+    /// Longest delay between retries.
+    pub backoff_max_ms: u64,
+    /// Attempts of one step before the account is marked failed.
+    pub max_attempts: u32,
+    /// How long a replica owns an account it claimed; a crashed replica's
+    /// accounts are taken over after this.
+    pub lease_secs: u64,
+}
+
 /// Timing of the token core.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TokenSettings {
@@ -317,6 +343,24 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 setting: "wechat.encoding_aes_key",
                 reason: format!("must be 43 characters, got {}", key.len()),
+            });
+        }
+        if self.campaigns.calls_per_minute == 0 {
+            return Err(SettingsError::Invalid {
+                setting: "campaigns.calls_per_minute",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.campaigns.max_attempts == 0 {
+            return Err(SettingsError::Invalid {
+                setting: "campaigns.max_attempts",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.campaigns.lease_secs == 0 {
+            return Err(SettingsError::Invalid {
+                setting: "campaigns.lease_secs",
+                reason: "must be at least 1".into(),
             });
         }
         if self.records.purge_batch_rows == 0 {
@@ -455,6 +499,16 @@ api_token = ""
 [records]
 retention_days = 0
 purge_batch_rows = 1000
+
+[campaigns]
+workers = 4
+calls_per_minute = 600
+poll_interval_ms = 60000
+scan_interval_ms = 1000
+backoff_base_ms = 2000
+backoff_max_ms = 600000
+max_attempts = 8
+lease_secs = 120
 
 [log]
 level = "info"

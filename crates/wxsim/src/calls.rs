@@ -2,11 +2,13 @@
 //!
 //! Every request to a fake WeChat path is counted per path and per appid
 //! (the appid from the query, or the owner of the access token it carries)
-//! before anything else happens. A fault registered for the path is then
+//! and logged with its wall-clock time in ms (the last [`LOG_LIMIT`] calls,
+//! so a test can check how many calls any 60 s saw) before anything else
+//! happens. A fault registered for the path is then
 //! applied: a delay, an HTTP status, or a WeChat errcode, for a number of
 //! calls or until cleared.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -25,6 +27,20 @@ pub struct CallCounts {
     pub paths: BTreeMap<String, u64>,
     /// Calls per appid, then per path.
     pub by_appid: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Calls kept in the time-stamped log.
+pub const LOG_LIMIT: usize = 100_000;
+
+/// One call in the log.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The path called.
+    pub path: String,
+    /// The appid it was for, if known.
+    pub appid: Option<String>,
+    /// Wall-clock unix ms when it arrived.
+    pub at_ms: i64,
 }
 
 /// A fault to apply to calls of one path.
@@ -46,12 +62,27 @@ pub struct Fault {
 #[derive(Debug, Default)]
 pub struct CallLog {
     counts: Mutex<CallCounts>,
+    log: Mutex<VecDeque<CallRecord>>,
     faults: Mutex<HashMap<String, Fault>>,
 }
 
 impl CallLog {
     /// Records one call of `path` for `appid`.
     pub fn record(&self, path: &str, appid: Option<&str>) {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        {
+            let mut log = lock(&self.log);
+            if log.len() >= LOG_LIMIT {
+                log.pop_front();
+            }
+            log.push_back(CallRecord {
+                path: path.to_string(),
+                appid: appid.filter(|a| !a.is_empty()).map(str::to_string),
+                at_ms,
+            });
+        }
         let mut counts = lock(&self.counts);
         *counts.paths.entry(path.to_string()).or_default() += 1;
         if let Some(appid) = appid.filter(|a| !a.is_empty()) {
@@ -67,6 +98,11 @@ impl CallLog {
     /// A snapshot of the counts.
     pub fn counts(&self) -> CallCounts {
         lock(&self.counts).clone()
+    }
+
+    /// The time-stamped log, oldest first.
+    pub fn log(&self) -> Vec<CallRecord> {
+        lock(&self.log).iter().cloned().collect()
     }
 
     /// Calls of `path` so far.
@@ -102,6 +138,7 @@ impl CallLog {
     /// Forgets counts and faults.
     pub fn reset(&self) {
         *lock(&self.counts) = CallCounts::default();
+        lock(&self.log).clear();
         lock(&self.faults).clear();
     }
 

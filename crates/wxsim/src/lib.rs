@@ -14,6 +14,7 @@ pub mod flows;
 pub mod privacy_state;
 pub mod push;
 pub mod release_check;
+pub mod reviewer;
 pub mod settings;
 pub mod state;
 pub mod testing;

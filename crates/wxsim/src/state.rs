@@ -10,6 +10,7 @@ use crate::calls::{lock, CallLog};
 use crate::clock::Clock;
 use crate::component_state::ComponentState;
 use crate::domain_state::DomainState;
+use crate::reviewer::Reviewer;
 use crate::settings::SimSettings;
 use crate::tokens::TokenRegistry;
 
@@ -32,6 +33,8 @@ pub struct SimState {
     pub accounts: Mutex<AccountState>,
     /// The platform's and each mini program's server and business domains.
     pub domains: Mutex<DomainState>,
+    /// How submitted audits are decided.
+    pub reviewer: Mutex<Reviewer>,
 }
 
 impl SimState {
@@ -51,6 +54,7 @@ impl SimState {
             component: Mutex::new(ComponentState::default()),
             accounts: Mutex::new(AccountState::default()),
             domains: Mutex::new(DomainState::default()),
+            reviewer: Mutex::new(Reviewer::default()),
         })
     }
 
@@ -60,7 +64,8 @@ impl SimState {
     }
 
     /// Forgets everything but the settings: counts, faults, tokens, codes,
-    /// authorizers, account data and domains; time back to real time.
+    /// authorizers, account data, domains and the reviewers' rules; time
+    /// back to real time.
     pub fn reset(&self) {
         self.calls.reset();
         self.clock.reset();
@@ -68,5 +73,6 @@ impl SimState {
         *lock(&self.component) = ComponentState::default();
         *lock(&self.accounts) = AccountState::default();
         *lock(&self.domains) = DomainState::default();
+        *lock(&self.reviewer) = Reviewer::default();
     }
 }

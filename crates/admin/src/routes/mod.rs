@@ -6,6 +6,7 @@
 mod authorizers;
 mod authpage;
 mod bindings;
+mod campaigns;
 mod console;
 mod devweapp;
 mod domains;
@@ -200,6 +201,15 @@ fn admin_scope() -> actix_web::Scope {
         .route(
             "/webview-domain-confirm-file",
             web::get().to(domains::webview_confirm_file),
+        )
+        // 批量发版: release campaigns
+        .route("/campaigns", web::post().to(campaigns::create))
+        .route("/campaigns", web::get().to(campaigns::list))
+        .route("/campaign", web::get().to(campaigns::get))
+        .route("/campaign-accounts", web::get().to(campaigns::accounts))
+        .route(
+            "/campaign-{action:pause|resume|cancel|retry}",
+            web::post().to(campaigns::act),
         )
         // 设置
         .route("/secret", web::post().to(settings::set_secret))

@@ -3,6 +3,7 @@
 mod audit_state;
 mod authorizers;
 mod bindings;
+mod campaigns;
 mod devweapp;
 mod domains;
 mod housekeeping;

@@ -8,12 +8,14 @@ use crate::devweapp::{managed_app, path, APPID};
 use crate::support::TestApp;
 use serde_json::{json, Value};
 
-fn admin(route: &str) -> String {
+/// `/wxcomponent/admin/{route}`.
+pub(crate) fn admin(route: &str) -> String {
     format!("/wxcomponent/admin/{route}")
 }
 
+/// `data` of a successful answer (fails the test on any other code).
 #[track_caller]
-fn data(answer: &Value) -> &Value {
+pub(crate) fn data(answer: &Value) -> &Value {
     assert_eq!(answer["code"], 0, "{answer}");
     &answer["data"]
 }

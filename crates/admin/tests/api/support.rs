@@ -106,6 +106,8 @@ pub struct TestApp {
     pub sim: Arc<Sim>,
     pub database: Arc<TestDatabase>,
     pub env: HashMap<String, String>,
+    server: actix_web::dev::ServerHandle,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
 }
 
 fn base_env(sim: &Sim, database: &TestDatabase) -> HashMap<String, String> {
@@ -171,7 +173,8 @@ impl TestApp {
             .await
             .expect("admin service starts");
         let address = app.address();
-        tokio::spawn(app.run_until_stopped());
+        let server = app.server_handle();
+        let running = tokio::spawn(app.run_until_stopped());
         Self {
             base_url: format!("http://{address}"),
             client: reqwest::Client::builder()
@@ -182,6 +185,31 @@ impl TestApp {
             sim,
             database,
             env,
+            server,
+            running: std::sync::Mutex::new(Some(running)),
+        }
+    }
+
+    /// Stops the instance as SIGTERM does (in-flight work finishes) and
+    /// waits until it has stopped.
+    pub async fn stop(&self) {
+        self.server.stop(true).await;
+        let running = self.running.lock().expect("test set-up").take();
+        if let Some(running) = running {
+            running
+                .await
+                .expect("admin task ends")
+                .expect("admin stops cleanly");
+        }
+    }
+
+    /// Ends the instance's background work at once, as a crash would: its
+    /// campaign leases are left to expire (the HTTP listener may linger).
+    pub async fn crash(&self) {
+        let running = self.running.lock().expect("test set-up").take();
+        if let Some(running) = running {
+            running.abort();
+            assert!(running.await.is_err_and(|e| e.is_cancelled()));
         }
     }
 

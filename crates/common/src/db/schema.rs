@@ -198,3 +198,44 @@ diesel::table! {
         updatetime -> Timestamp,
     }
 }
+
+diesel::table! {
+    wxc_campaigns (id) {
+        id -> Integer,
+        templateid -> BigInt,
+        userversion -> Varchar,
+        userdesc -> Varchar,
+        spec -> Text,
+        state -> Varchar,
+        createtime -> Timestamp,
+        updatetime -> Timestamp,
+    }
+}
+
+diesel::table! {
+    wxc_campaign_accounts (id) {
+        id -> Integer,
+        campaignid -> Integer,
+        appid -> Varchar,
+        nickname -> Varchar,
+        state -> Varchar,
+        step -> Varchar,
+        attempts -> Integer,
+        auditid -> BigInt,
+        lasterrcode -> Nullable<BigInt>,
+        lasterror -> Varchar,
+        leaseowner -> Varchar,
+        leaseuntil -> BigInt,
+        nextat -> BigInt,
+        updatetime -> Timestamp,
+    }
+}
+
+diesel::table! {
+    wxc_campaign_rate (slot) {
+        slot -> Integer,
+        usedat -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(wxc_campaigns, wxc_campaign_accounts);

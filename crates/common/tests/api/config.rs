@@ -149,6 +149,28 @@ fn push_records_are_kept_forever_unless_a_retention_is_set() {
 }
 
 #[test]
+fn campaign_runner_settings_have_defaults_and_refuse_a_zero_budget() {
+    let defaults = Settings::load_from(&HashMap::new()).expect("defaults load");
+    assert_eq!(defaults.campaigns.workers, 4);
+    assert_eq!(defaults.campaigns.calls_per_minute, 600);
+    assert_eq!(defaults.campaigns.poll_interval_ms, 60_000);
+    assert_eq!(defaults.campaigns.lease_secs, 120);
+    let set = Settings::load_from(&env(&[("WXC__CAMPAIGNS__WORKERS", "0")])).expect("load");
+    assert_eq!(set.campaigns.workers, 0, "0 turns the runner off");
+    for (variable, setting) in [
+        (
+            "WXC__CAMPAIGNS__CALLS_PER_MINUTE",
+            "campaigns.calls_per_minute",
+        ),
+        ("WXC__CAMPAIGNS__MAX_ATTEMPTS", "campaigns.max_attempts"),
+        ("WXC__CAMPAIGNS__LEASE_SECS", "campaigns.lease_secs"),
+    ] {
+        let err = Settings::load_from(&env(&[(variable, "0")])).expect_err("must fail");
+        assert!(err.to_string().contains(setting), "{err}");
+    }
+}
+
+#[test]
 fn cloud_run_database_defaults_to_wxcomponent() {
     let settings = Settings::load_from(&env(&[
         ("MYSQL_ADDRESS", "db:3306"),

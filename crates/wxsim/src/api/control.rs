@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/__sim/push/ticket", web::post().to(push_ticket))
         .route("/__sim/preauthcode", web::post().to(preauthcode))
         .route("/__sim/authorize", web::post().to(authorize))
+        .route("/__sim/authorize/bulk", web::post().to(authorize_bulk))
         .route("/__sim/unauthorize", web::post().to(unauthorize))
         .route("/__sim/auth-code", web::post().to(auth_code))
         .route("/__sim/message", web::post().to(message))
@@ -53,6 +54,48 @@ async fn preauthcode(state: web::Data<SimState>) -> HttpResponse {
 async fn authorize(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
     let request: AuthorizeRequest = parse_body(&body)?;
     json_answer(&flows::authorize(&state, request).await?)
+}
+
+/// Most accounts one bulk authorization creates.
+pub const MAX_BULK_AUTHORIZE: usize = 10_000;
+
+#[derive(Deserialize)]
+struct BulkRequest {
+    count: usize,
+    prefix: Option<String>,
+}
+
+/// `POST /__sim/authorize/bulk {count, prefix?}`: `count` mini programs
+/// (appids `prefix` + a zero-padded number, 18 characters as WeChat's;
+/// default prefix `wxbulk`) authorize the platform with every permission
+/// set it asks for, 18 included, without pushes or redirects: the
+/// platform finds them with `api_get_authorizer_list`, as after
+/// authorizations it missed. Answers `{authorizer_appids, created}`
+/// (accounts already authorized are kept as they are).
+async fn authorize_bulk(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
+    let request: BulkRequest = parse_body(&body)?;
+    if request.count == 0 || request.count > MAX_BULK_AUTHORIZE {
+        return Err(WxError::bad_body(format!(
+            "count must be 1 to {MAX_BULK_AUTHORIZE}"
+        )));
+    }
+    let prefix = request.prefix.unwrap_or_else(|| "wxbulk".into());
+    let width = 18usize
+        .saturating_sub(prefix.len())
+        .max(request.count.to_string().len());
+    if !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(WxError::bad_body("prefix must be letters and digits"));
+    }
+    let mut appids = Vec::with_capacity(request.count);
+    let mut created = 0;
+    for i in 1..=request.count {
+        let appid = format!("{prefix}{i:0width$}");
+        if flows::ensure_authorized(&state, &appid, true) {
+            created += 1;
+        }
+        appids.push(appid);
+    }
+    Ok(HttpResponse::Ok().json(json!({"authorizer_appids": appids, "created": created})))
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ use crate::state::SimState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/__sim/healthz", web::get().to(healthz))
         .route("/__sim/calls", web::get().to(calls))
+        .route("/__sim/calls/log", web::get().to(call_log))
         .route("/__sim/faults", web::get().to(faults))
         .route("/__sim/faults", web::post().to(set_fault))
         .route("/__sim/faults", web::delete().to(clear_fault))
@@ -30,6 +31,30 @@ async fn healthz() -> HttpResponse {
 
 async fn calls(state: web::Data<SimState>) -> HttpResponse {
     HttpResponse::Ok().json(state.calls.counts())
+}
+
+#[derive(Deserialize)]
+struct LogQuery {
+    path: Option<String>,
+    appid: Option<String>,
+}
+
+/// `GET /__sim/calls/log?path=&appid=`: the time-stamped calls, oldest
+/// first, of one path and/or appid or all.
+async fn call_log(state: web::Data<SimState>, query: web::Query<LogQuery>) -> HttpResponse {
+    let log: Vec<_> = state
+        .calls
+        .log()
+        .into_iter()
+        .filter(|c| query.path.as_ref().is_none_or(|p| &c.path == p))
+        .filter(|c| {
+            query
+                .appid
+                .as_ref()
+                .is_none_or(|a| c.appid.as_ref() == Some(a))
+        })
+        .collect();
+    HttpResponse::Ok().json(log)
 }
 
 async fn faults(state: web::Data<SimState>) -> HttpResponse {

@@ -6,7 +6,9 @@
 //! (`grayrelease`, `getgrayreleaseplan`, `revertgrayrelease`). Code that uses
 //! privacy information its guide does not cover is refused at submission
 //! (`privacy_state`). WeChat's reviewers are played by the control endpoint
-//! `POST /__sim/wxa/audit {appid, status, reason?, screenshot?}`.
+//! `POST /__sim/wxa/audit {appid, status, reason?, screenshot?}`, or decide
+//! each submission at once by the rules of `POST /__sim/wxa/reviewer`
+//! (`crate::reviewer`).
 //!
 //! Every route takes an authorizer_access_token of a mini program; the
 //! template library the code comes from is `api::templates`.
@@ -23,6 +25,7 @@ use crate::calls::lock;
 use crate::errors::{ok, ok_with, WxError, WxResult};
 use crate::flows;
 use crate::privacy_state::{check_audit_privacy, gray_status, GrayReleasePlan};
+use crate::reviewer::Rule;
 use crate::state::SimState;
 
 /// Most characters of `user_version`.
@@ -79,7 +82,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/wxa/grayrelease", web::post().to(gray_release))
         .route("/wxa/getgrayreleaseplan", web::get().to(gray_release_plan))
         .route("/wxa/revertgrayrelease", web::get().to(revert_gray_release))
-        .route("/__sim/wxa/audit", web::post().to(decide_audit));
+        .route("/__sim/wxa/audit", web::post().to(decide_audit))
+        .route("/__sim/wxa/reviewer", web::post().to(set_reviewer))
+        .route("/__sim/wxa/reviewer", web::get().to(reviewer));
 }
 
 /// The appid of a mini program's authorizer_access_token. An official
@@ -209,16 +214,26 @@ async fn submit_audit(
         body.privacy_api_not_use,
     )?;
     let auditid = accounts.take_auditid();
+    let verdict = lock(&state.reviewer).verdict(&appid);
     accounts.account(&appid).code.start_audit(Audit {
         auditid,
-        status: audit_status::PENDING,
-        reason: String::new(),
+        status: verdict.status,
+        reason: verdict.reason.clone(),
         screenshot: String::new(),
         version,
         submit_audit_time: now,
         speedup: false,
         released: false,
     });
+    drop(accounts);
+    if verdict.status != audit_status::PENDING {
+        // The reviewers' push, as after `/__sim/wxa/audit`; not awaited,
+        // like WeChat's, which arrives after the submission's answer.
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            flows::push_audit_decision(&state, &appid, verdict.status, &verdict.reason, "").await;
+        });
+    }
     Ok(ok_with(json!({"auditid": auditid})))
 }
 
@@ -727,6 +742,29 @@ struct DecideBody {
     status: i64,
     reason: Option<String>,
     screenshot: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReviewerBody {
+    #[serde(flatten)]
+    rule: Rule,
+    #[serde(default)]
+    appids: Vec<String>,
+}
+
+/// `POST /__sim/wxa/reviewer {policy: manual|approve|reject|delay, reason?,
+/// appids?}`: how audits submitted from now on are decided, for `appids`
+/// or (none) every other mini program; answers the rules.
+async fn set_reviewer(state: web::Data<SimState>, body: web::Bytes) -> WxResult<HttpResponse> {
+    let ReviewerBody { rule, appids } = json_body(&body)?;
+    let mut reviewer = lock(&state.reviewer);
+    reviewer.set(rule, &appids);
+    Ok(HttpResponse::Ok().json(&*reviewer))
+}
+
+/// `GET /__sim/wxa/reviewer`: the rules.
+async fn reviewer(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(&*lock(&state.reviewer))
 }
 
 /// `POST /__sim/wxa/audit {appid, status: 0|1|2|4, reason?, screenshot?}`:

@@ -2,6 +2,7 @@
 
 mod account_api;
 mod audit_api;
+mod campaign_controls;
 mod cli;
 mod component_api;
 mod domains_api;

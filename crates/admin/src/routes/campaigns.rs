@@ -1,0 +1,120 @@
+//! Release campaigns (`crate::campaigns`), as the console's 批量发版 page
+//! calls them: create, list, one, its accounts, and the four actions.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ok, ok_empty};
+use crate::auth::AuthUser;
+use crate::campaigns::{self, spec::CampaignRequest, store::AccountState};
+use crate::error::{AdminError, AdminResult};
+use crate::params::{self, Query};
+use crate::state::AppState;
+
+/// Most rows of one page.
+const MAX_LIMIT: i64 = 200;
+
+fn campaign_id(value: i64) -> Result<i32, AdminError> {
+    i32::try_from(value)
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AdminError::invalid(format!("id: {value} is not a campaign id")))
+}
+
+/// `{id}` of the actions' bodies.
+#[derive(Deserialize)]
+struct IdBody {
+    id: i64,
+}
+
+fn body_id(body: &[u8]) -> Result<i32, AdminError> {
+    let IdBody { id } = params::json(body)?;
+    campaign_id(id)
+}
+
+/// Creates and starts a campaign: `{id}`.
+pub async fn create(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let request: CampaignRequest = params::json(&body)?;
+    let id = campaigns::create(&state, request).await?;
+    Ok(ok(json!({ "id": id })))
+}
+
+/// `{total, records}`: `offset`, `limit` (≤ 200).
+pub async fn list(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
+    let limit = query.int_in("limit", 20, 1, MAX_LIMIT)?;
+    let (total, records) = campaigns::list(&state, offset, limit).await?;
+    Ok(ok(json!({ "total": total, "records": records })))
+}
+
+/// One campaign: `?id=`.
+pub async fn get(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let id = campaign_id(query.int("id", 0)?)?;
+    Ok(ok(campaigns::get(&state, id).await?))
+}
+
+/// `{total, records}` of a campaign's mini programs: `id`, `state` (empty =
+/// all), `offset`, `limit` (≤ 200).
+pub async fn accounts(
+    _: AuthUser,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AdminResult<HttpResponse> {
+    let query = Query::parse(req.query_string())?;
+    let id = campaign_id(query.int("id", 0)?)?;
+    let account_state = match query.text("state") {
+        None => None,
+        Some(text) => Some(AccountState::parse(text).ok_or_else(|| {
+            AdminError::invalid(format!(
+                "state: {text:?} is none of pending, running, waiting_audit, released, done, audit_rejected, failed, cancelled"
+            ))
+        })?),
+    };
+    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
+    let limit = query.int_in("limit", 50, 1, MAX_LIMIT)?;
+    let (total, records) = campaigns::accounts(&state, id, account_state, offset, limit).await?;
+    Ok(ok(json!({ "total": total, "records": records })))
+}
+
+/// `POST /admin/campaign-{pause|resume|cancel|retry} {id}`: pause stops
+/// claiming its accounts, resume works a paused campaign again, cancel
+/// cancels the accounts not yet submitted (all three answer `{}`), retry
+/// puts failed and rejected accounts back to work (`{requeued}`).
+pub async fn act(
+    _: AuthUser,
+    action: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let id = body_id(&body)?;
+    match action.as_str() {
+        "pause" => campaigns::pause(&state, id).await?,
+        "resume" => campaigns::resume(&state, id).await?,
+        "cancel" => campaigns::cancel(&state, id).await?,
+        "retry" => {
+            let requeued = campaigns::retry(&state, id).await?;
+            return Ok(ok(json!({ "requeued": requeued })));
+        }
+        other => {
+            return Err(AdminError::invalid(format!(
+                "{other}: no such campaign action"
+            )))
+        }
+    }
+    Ok(ok_empty())
+}

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS `wxc_campaign_rate`;
+DROP TABLE IF EXISTS `wxc_campaign_accounts`;
+DROP TABLE IF EXISTS `wxc_campaigns`;
