@@ -58,6 +58,14 @@ impl Query {
         }
         Ok(value)
     }
+
+    /// The console's paging, `offset` (from 0) and `limit` (1 to `max`,
+    /// `default` when absent), one rule for every list route.
+    pub fn page(&self, default: i64, max: i64) -> Result<(i64, i64), AdminError> {
+        let offset = self.int_in("offset", 0, 0, i64::from(i32::MAX))?;
+        let limit = self.int_in("limit", default, 1, max)?;
+        Ok((offset, limit))
+    }
 }
 
 fn parse_int(v: &str) -> Option<i64> {

@@ -50,11 +50,12 @@ impl Window {
         if end < start {
             return Err(AdminError::invalid("endTime: must not be before startTime"));
         }
+        let (offset, limit) = query.page(DEFAULT_LIMIT, MAX_LIMIT)?;
         Ok(Self {
             start,
             end,
-            offset: query.int_in("offset", 0, 0, i64::from(i32::MAX))?,
-            limit: query.int_in("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?,
+            offset,
+            limit,
         })
     }
 }

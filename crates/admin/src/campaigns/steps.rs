@@ -140,10 +140,11 @@ impl Step {
 
     /// The most WeChat calls the step makes (what it takes of the shared
     /// budget): the domain steps read the lists back when WeChat's answer
-    /// has none.
+    /// has none, and a submission reads the latest audit back to record
+    /// its version (`audit_state::submitted`).
     pub fn calls(self) -> u32 {
         match self {
-            Self::ModifyDomain | Self::SetWebviewDomain => 2,
+            Self::ModifyDomain | Self::SetWebviewDomain | Self::SubmitAudit => 2,
             Self::Done => 0,
             _ => 1,
         }

@@ -46,8 +46,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> AdminResult<HttpResponse> {
     let query = Query::parse(req.query_string())?;
-    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
-    let limit = query.int_in("limit", 10, 1, MAX_LIST_LIMIT)?;
+    let (offset, limit) = query.page(10, MAX_LIST_LIMIT)?;
     let biz_id = match query.text("bizId") {
         Some(b) => {
             bindings::check_biz_id(b)?;

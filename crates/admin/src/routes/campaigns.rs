@@ -51,8 +51,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> AdminResult<HttpResponse> {
     let query = Query::parse(req.query_string())?;
-    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
-    let limit = query.int_in("limit", 20, 1, MAX_LIMIT)?;
+    let (offset, limit) = query.page(20, MAX_LIMIT)?;
     let (total, records) = campaigns::list(&state, offset, limit).await?;
     Ok(ok(json!({ "total": total, "records": records })))
 }
@@ -85,8 +84,7 @@ pub async fn accounts(
             ))
         })?),
     };
-    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
-    let limit = query.int_in("limit", 50, 1, MAX_LIMIT)?;
+    let (offset, limit) = query.page(50, MAX_LIMIT)?;
     let (total, records) = campaigns::accounts(&state, id, account_state, offset, limit).await?;
     Ok(ok(json!({ "total": total, "records": records })))
 }

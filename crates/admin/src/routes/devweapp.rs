@@ -33,8 +33,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> AdminResult<HttpResponse> {
     let query = Query::parse(req.query_string())?;
-    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
-    let limit = query.int_in("limit", 10, 1, 20)?;
+    let (offset, limit) = query.page(10, 20)?;
     let appid = params::optional_appid(&query)?;
     let (total, records) = devweapp::list(&state, appid, offset, limit).await?;
     Ok(ok(json!({ "total": total, "records": records })))

@@ -28,8 +28,7 @@ pub async fn list(
 ) -> AdminResult<HttpResponse> {
     let query = Query::parse(req.query_string())?;
     let kind = rules::kind_from_code(query.int("type", 0)?)?;
-    let offset = query.int_in("offset", 0, 0, i64::from(i32::MAX))?;
-    let limit = query.int_in("limit", 20, 1, 1000)?;
+    let (offset, limit) = query.page(20, 1000)?;
     let (total, rules) = state
         .db
         .run(move |conn| rules::list(conn, kind, offset, limit))
