@@ -36,6 +36,14 @@ export function md5(text) {
 }
 
 export const $ = id => document.getElementById(id);
+
+/** The console's language: Chinese unless the operator switched to English
+ * (kept in localStorage, so the choice survives a reload). */
+export const lang = () => localStorage.getItem("lang") === "en" ? "en" : "zh";
+
+/** Text in the console's language: every visible string is written once in
+ * each language where it is used, so a page reads on its own. */
+export const t = (zh, en) => lang() === "en" ? en : zh;
 export const esc = v => String(v ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 export const time = s => s ? new Date(typeof s === "number" ? s * 1000 : s).toLocaleString() : "";
 
