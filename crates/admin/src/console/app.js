@@ -1,6 +1,6 @@
 // The built-in console's entry: login, the tab bar, and which page each tab
 // shows. Each page is its own module under pages/.
-import { $, toast, api, md5, logout } from "./lib.js";
+import { $, toast, api, md5, logout, t, lang } from "./lib.js";
 import tokens from "./pages/tokens.js";
 import authorizers from "./pages/authorizers.js";
 import miniprograms from "./pages/miniprograms.js";
@@ -25,10 +25,34 @@ const tabs = [
   ["settings", "设置", settings],
 ];
 const views = Object.fromEntries(tabs.map(([name, , view]) => [name, view]));
+// The tabs' names in English, by tab.
+const english = {
+  overview: "Overview", tokens: "Tokens", authorizers: "Accounts", miniprograms: "Mini programs",
+  campaigns: "Release campaigns", templates: "Templates", records: "Push records", rules: "Forward rules",
+  proxy: "Proxy routes", links: "Auth links", settings: "Settings",
+};
+
+// The page shell's own text: Chinese in index.html, English in data-en
+// attributes; the switch keeps the choice and reloads in that language.
+function translateShell() {
+  document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
+  document.querySelectorAll("[data-en]").forEach(e => {
+    e.dataset.zh ??= e.textContent;
+    e.textContent = t(e.dataset.zh, e.dataset.en);
+  });
+  document.querySelectorAll("[data-en-placeholder]").forEach(e => {
+    e.dataset.zhPlaceholder ??= e.placeholder;
+    e.placeholder = t(e.dataset.zhPlaceholder, e.dataset.enPlaceholder);
+  });
+  document.querySelectorAll(".lang-switch").forEach(b => {
+    b.textContent = t("English", "中文");
+    b.onclick = () => { localStorage.setItem("lang", lang() === "en" ? "zh" : "en"); location.reload(); };
+  });
+}
 
 async function login() {
   const username = $("username").value.trim(), password = $("password").value;
-  if (!username || !password) return toast("请输入帐号和密码", true);
+  if (!username || !password) return toast(t("请输入帐号和密码", "Enter the account and the password"), true);
   try {
     const data = await api("PUT", "/auth", {username, password: md5(password)});
     localStorage.setItem("token", data.jwt);
@@ -49,7 +73,7 @@ function start() {
   $("login").classList.add("hidden");
   $("app").classList.remove("hidden");
   $("who").textContent = localStorage.getItem("username") || "";
-  $("tabs").innerHTML = tabs.map(([k, v]) => `<button data-tab="${k}">${v}</button>`).join("");
+  $("tabs").innerHTML = tabs.map(([k, v]) => `<button data-tab="${k}">${t(v, english[k] ?? v)}</button>`).join("");
   document.querySelectorAll("#tabs button").forEach(b => b.onclick = () => show(b.dataset.tab));
   const wanted = location.hash.slice(1);
   show(views[wanted] ? wanted : "tokens");
@@ -60,6 +84,7 @@ function start() {
   }, 3 * 3600 * 1000);
 }
 
+translateShell();
 $("login-btn").onclick = login;
 $("password").onkeydown = e => { if (e.key === "Enter") login(); };
 $("logout").onclick = logout;

@@ -66,11 +66,11 @@ export async function api(method, path, body, query) {
   try {
     answer = await (await fetch(url, init)).json();
   } catch (e) {
-    toast("请求失败: " + e, true);
+    toast(t("请求失败: ", "Request failed: ") + e, true);
     throw e;
   }
   if (answer.code === 1003 || answer.code === 1004 || answer.code === 1000) {
-    if (path !== "/auth") { logout(); toast("登录已失效，请重新登录", true); }
+    if (path !== "/auth") { logout(); toast(t("登录已失效，请重新登录", "Session expired: please sign in again"), true); }
   }
   if (answer.code !== 0) {
     // As wxcomponent's console: for 1002 the operator reads `data` (WeChat's
@@ -88,7 +88,7 @@ export function logout() {
 }
 
 export function table(columns, rows) {
-  if (!rows || !rows.length) return '<p class="muted">暂无数据</p>';
-  return "<table><tr>" + columns.map(c => "<th>" + esc(c[0]) + "</th>").join("") + "</tr>" +
-    rows.map(r => "<tr>" + columns.map(c => "<td>" + c[1](r) + "</td>").join("") + "</tr>").join("") + "</table>";
+  if (!rows || !rows.length) return `<p class="muted">${t("暂无数据", "Nothing yet")}</p>`;
+  return '<div class="table-wrap"><table><tr>' + columns.map(c => "<th>" + esc(c[0]) + "</th>").join("") + "</tr>" +
+    rows.map(r => "<tr>" + columns.map(c => "<td>" + c[1](r) + "</td>").join("") + "</tr>").join("") + "</table></div>";
 }

@@ -5,6 +5,14 @@
 //! pointing at a built wxcomponent console (`client/dist`), that console is
 //! served instead: `index.html` at `/` and its files under
 //! `/wxcomponent/assets/`.
+//!
+//! The built-in console's page and files carry [`SECURITY_HEADERS`]: scripts
+//! only from this origin (no inline script, so an injected `<script>` or
+//! `onclick=` never runs), no framing, no sniffing, no referrer leaking the
+//! console's address to WeChat's image hosts. The JWT travels in the
+//! `Authorization` header, never in a cookie, so another site cannot make a
+//! logged-in browser act (no CSRF). A console from `console_dir` is served as
+//! built: its own scripts may need what this policy forbids.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +62,21 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The headers of every built-in console response. Styles may be inline
+/// (`style=` attributes); images may come from WeChat's hosts (head images).
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: https: http:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
 /// Registers `/` and `/wxcomponent/console`.
 pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index));
@@ -96,8 +119,10 @@ async fn built_in_file(req: HttpRequest, path: web::Path<String>) -> HttpRespons
     };
     answer
         .insert_header(("etag", tag))
-        .insert_header(("cache-control", "no-cache"))
-        .insert_header(("x-content-type-options", "nosniff"));
+        .insert_header(("cache-control", "no-cache"));
+    for header in SECURITY_HEADERS {
+        answer.insert_header(*header);
+    }
     if current {
         return answer.finish();
     }
@@ -123,10 +148,14 @@ async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             }
         }
     }
-    HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .content_type("text/html; charset=utf-8")
-        .insert_header(("cache-control", "no-cache"))
-        .body(BUILT_IN)
+        .insert_header(("cache-control", "no-cache"));
+    for header in SECURITY_HEADERS {
+        answer.insert_header(*header);
+    }
+    answer.body(BUILT_IN)
 }
 
 /// A relative path without `..`, `.` or backslashes, else `None`.

@@ -578,6 +578,18 @@ async fn malformed_proxy_routes_are_1001_naming_the_field() {
     assert_eq!(listed["data"]["total"], 1, "nothing half-written");
 }
 
+/// The built-in console's policy: scripts from its own origin only, never
+/// framed, never sniffed, no referrer.
+fn assert_console_security_headers(headers: &reqwest::header::HeaderMap, what: &str) {
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self';"), "{what}: {csp}");
+    assert!(!csp.contains("script-src 'self' 'unsafe"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(headers["referrer-policy"], "no-referrer", "{what}");
+}
+
 #[tokio::test]
 async fn healthz_answers_and_the_console_is_served() {
     let app = TestApp::spawn().await;
@@ -593,10 +605,15 @@ async fn healthz_answers_and_the_console_is_served() {
             .to_str()
             .unwrap()
             .starts_with("text/html"));
+        assert_console_security_headers(response.headers(), path);
         let page = response.text().await.unwrap();
         assert!(
             page.contains(r#"src="/wxcomponent/console/app.js""#),
             "the page loads the console's entry module: {page}"
+        );
+        assert!(
+            !page.contains("<script>") && !page.contains(" onclick="),
+            "no inline script for the CSP to refuse: {page}"
         );
     }
     let lib = app
@@ -606,6 +623,7 @@ async fn healthz_answers_and_the_console_is_served() {
         .await
         .unwrap();
     assert_eq!(lib.status().as_u16(), 200);
+    assert_console_security_headers(lib.headers(), "lib.js");
     assert!(lib.headers()["content-type"]
         .to_str()
         .unwrap()
