@@ -76,6 +76,8 @@ if [ "$use_sim" = 1 ]; then
   export WXSIM__COMPONENT_SECRET="$WXC__WECHAT__COMPONENT_SECRET"
   export WXSIM__TOKEN="$WXC__WECHAT__TOKEN"
   export WXSIM__ENCODING_AES_KEY="$WXC__WECHAT__ENCODING_AES_KEY"
+  # The console's browser loads the accounts' head images from wxsim, not WeChat's hosts.
+  export WXSIM__MEDIA_URL="${WXSIM__MEDIA_URL:-http://127.0.0.1:$WXSIM_PORT}"
 fi
 
 echo "==> building release binaries (the first build takes a few minutes)"

@@ -73,6 +73,11 @@ pub struct SimSettings {
     /// the server domains, none for the business domains: set this to what
     /// your account meets.
     pub jump_domain_changes_per_month: usize,
+    /// Base URL (as a browser reaches wxsim, e.g. `http://127.0.0.1:9101`)
+    /// of the accounts' head images and QR codes, which wxsim then serves
+    /// itself (`/__sim/media/...`); empty = WeChat's image hosts, as WeChat
+    /// answers, which a machine without Internet cannot load.
+    pub media_url: String,
 }
 
 const DEFAULTS: &str = r#"
@@ -101,6 +106,7 @@ tester_weapp_limit = 50
 audit_quota_limit = 1000
 speedup_quota_limit = 10
 jump_domain_changes_per_month = 0
+media_url = ""
 "#;
 
 impl Default for SimSettings {

@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/cgi-bin/component/api_get_authorizer_info",
         web::post().to(authorizer_info),
     )
+    .route("/__sim/media/{kind}/{appid}", web::get().to(media))
     .route(
         "/cgi-bin/component/api_get_authorizer_list",
         web::post().to(authorizer_list),
@@ -261,9 +262,43 @@ struct AuthorizerBody {
     authorizer_appid: Option<String>,
 }
 
+/// `GET /__sim/media/{head|qrcode}/{appid}`: a small SVG standing in for
+/// the account's head image or QR code when `media_url` points here.
+async fn media(path: web::Path<(String, String)>) -> HttpResponse {
+    let (kind, appid) = path.into_inner();
+    let colour = match kind.as_str() {
+        "head" => "#07c160",
+        "qrcode" => "#1f2329",
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    let initial: String = appid
+        .chars()
+        .rev()
+        .take(2)
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("cache-control", "max-age=86400"))
+        .body(format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" rx="8" fill="{colour}"/><text x="32" y="40" font-size="22" text-anchor="middle" fill="#fff" font-family="sans-serif">{initial}</text></svg>"##
+        ))
+}
+
+/// Where the account's `kind` image is: wxsim's own stand-in when
+/// `media_url` is set, else WeChat's host as WeChat answers.
+fn media_link(media_url: &str, kind: &str, appid: &str, wechat: String) -> String {
+    let base = media_url.trim_end_matches('/');
+    if base.is_empty() {
+        wechat
+    } else {
+        format!("{base}/__sim/media/{kind}/{appid}")
+    }
+}
+
 /// The `authorizer_info` object WeChat returns for `authorizer`; stable
-/// per appid so tests can predict it.
-pub fn authorizer_info_json(authorizer: &Authorizer) -> serde_json::Value {
+/// per appid so tests can predict it. Image links go to `media_url` when set.
+pub fn authorizer_info_json(authorizer: &Authorizer, media_url: &str) -> serde_json::Value {
     let appid = &authorizer.appid;
     let user_name = original_id(appid);
     let short = appid.get(appid.len().saturating_sub(6)..).unwrap_or(appid);
@@ -274,7 +309,7 @@ pub fn authorizer_info_json(authorizer: &Authorizer) -> serde_json::Value {
     };
     let mut info = json!({
         "nick_name": format!("wxsim {kind} {short}"),
-        "head_img": format!("http://wx.qlogo.cn/mmopen/wxsim/{appid}/0"),
+        "head_img": media_link(media_url, "head", appid, format!("http://wx.qlogo.cn/mmopen/wxsim/{appid}/0")),
         "service_type_info": {"id": if authorizer.is_mini_program { 0 } else { 2 }},
         "verify_type_info": {"id": 0},
         "user_name": user_name,
@@ -287,7 +322,7 @@ pub fn authorizer_info_json(authorizer: &Authorizer) -> serde_json::Value {
             "open_card": 0,
             "open_shake": 0,
         },
-        "qrcode_url": format!("http://mmbiz.qpic.cn/mmbiz_jpg/wxsim/{appid}/0"),
+        "qrcode_url": media_link(media_url, "qrcode", appid, format!("http://mmbiz.qpic.cn/mmbiz_jpg/wxsim/{appid}/0")),
         "signature": format!("wxsim simulated account {appid}"),
         "account_status": 1,
         "register_type": 0,
@@ -330,7 +365,7 @@ async fn authorizer_info(
             .ok_or_else(|| flows::not_authorized(appid))?;
         (authorizer, component.authorizer_info.get(appid).cloned())
     };
-    let mut info = authorizer_info_json(&authorizer);
+    let mut info = authorizer_info_json(&authorizer, &state.settings.media_url);
     for (field, value) in set.unwrap_or_default() {
         info[field] = value;
     }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::support_component::{answer, errcode, settings, start_pair, start_receiver, start_sim};
 use serde_json::json;
+use wxsim::SimSettings;
 
 #[tokio::test]
 async fn component_token_accepts_only_the_latest_unexpired_ticket() {
@@ -820,4 +821,47 @@ async fn the_administrator_may_untick_sets_and_a_reauthorization_replaces_them()
         )
         .await;
     assert_eq!(errcode(&answer), 40097, "{answer}");
+}
+
+#[tokio::test]
+async fn with_media_url_the_accounts_images_are_served_by_wxsim() {
+    let receiver = start_receiver(answer(200, "success")).await;
+    let sim = start_sim(SimSettings {
+        media_url: "http://sim.example:9101/".into(),
+        ..settings(&receiver.base_url)
+    })
+    .await;
+    let token = sim.component_token().await;
+    sim.authorize(&token, "wxmediaacct01", false).await;
+    let token = sim.component_token().await;
+    let info = sim
+        .component_call(
+            "/cgi-bin/component/api_get_authorizer_info",
+            &token,
+            json!({"component_appid": sim.settings.component_appid, "authorizer_appid": "wxmediaacct01"}),
+        )
+        .await;
+    assert_eq!(errcode(&info), 0, "{info}");
+    let head = info["authorizer_info"]["head_img"].as_str().unwrap_or("");
+    assert_eq!(head, "http://sim.example:9101/__sim/media/head/wxmediaacct01");
+    assert_eq!(
+        info["authorizer_info"]["qrcode_url"],
+        "http://sim.example:9101/__sim/media/qrcode/wxmediaacct01"
+    );
+    let image = sim
+        .client
+        .get(sim.url("/__sim/media/head/wxmediaacct01"))
+        .send()
+        .await
+        .expect("image");
+    assert_eq!(image.status().as_u16(), 200);
+    assert_eq!(image.headers()["content-type"], "image/svg+xml");
+    assert!(image.text().await.unwrap_or_default().starts_with("<svg"));
+    let missing = sim
+        .client
+        .get(sim.url("/__sim/media/other/wxmediaacct01"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(missing.status().as_u16(), 404);
 }
