@@ -32,6 +32,9 @@ export WXC__CALLBACK__PORT=$p_callback WXC__ADMIN__PORT=$p_admin WXC__BUSINESS__
 export WXC__GATEWAY__INTERNAL_LISTEN="127.0.0.1:$p_internal" WXC__GATEWAY__METRICS_LISTEN="127.0.0.1:$p_metrics"
 export WXC__SECRETS__KEY_PATH="$work/master.key"
 export WXC__ADMIN__PASSWORD="smoke-password"
+# The browser test's release campaign: audits (decided at once by wxsim) are
+# polled every 2 s instead of every minute.
+export WXC__CAMPAIGNS__POLL_INTERVAL_MS=2000
 setsid ./start.sh >"$work/start.log" 2>&1 &
 starter=$!
 cleanup() { kill -INT -"$starter" 2>/dev/null || true; rm -rf "$work"; }
@@ -61,7 +64,8 @@ ticket=$(./target/release/wxsim --sim "$sim" push-ticket)
 grep -q '"delivered": true' <<<"$ticket" || { echo "ticket not delivered: $ticket" >&2; exit 1; }
 # The console in a real browser (chromium), when asked for (CI asks).
 if [ "${WXC_BROWSER_TESTS:-0}" = 1 ]; then
-  python3 tests/browser/console.py "$gateway" admin "$WXC__ADMIN__PASSWORD" "$sim"
+  python3 tests/browser/console.py "$gateway" admin "$WXC__ADMIN__PASSWORD" "$sim" \
+    "${WXC__WECHAT__COMPONENT_APPID:-wxcomponentsim0001}"
 fi
 
 kill -INT -"$starter"
