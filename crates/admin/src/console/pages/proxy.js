@@ -15,14 +15,17 @@ export default async function proxy(el) {
       ["", r => `<button class="plain" data-del="${r.id}">${t("删除", "Delete")}</button>`],
     ], d.routes);
     el.querySelectorAll("[data-del]").forEach(b => b.onclick = async () => {
-      await api("DELETE", "/admin/proxy-route", undefined, {id: b.dataset.del}); load();
+      const r = d.routes.find(x => String(x.id) === b.dataset.del);
+      if (!confirm(t(`删除路由 ${r ? r.prefix : ""}？网关下次拉取路由后不再转发。`, `Delete the route ${r ? r.prefix : ""}? The gateway stops forwarding it at its next poll.`))) return;
+      await api("DELETE", "/admin/proxy-route", undefined, {id: b.dataset.del});
+      toast(t("已删除", "Deleted")); load();
     });
     const c = await api("GET", "/admin/proxy");
     $("p-open").checked = c.open; $("p-port").value = c.port || ""; $("p-url").textContent = c.url || "";
   };
   $("p-add").onclick = async () => {
     await api("PUT", "/admin/proxy-route", {prefix: $("p-prefix").value.trim(), upstream: $("p-upstream").value.trim(), stripPrefix: $("p-strip").checked});
-    load();
+    toast(t("已添加", "Added")); load();
   };
   $("p-save").onclick = async () => {
     await api("POST", "/admin/proxy", {open: $("p-open").checked, port: Number($("p-port").value || 0)});

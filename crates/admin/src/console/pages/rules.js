@@ -20,7 +20,7 @@ export default async function rules(el) {
     el.querySelectorAll("[data-toggle]").forEach(b => b.onclick = async () => {
       const r = byId(b.dataset.toggle);
       await api("POST", "/admin/callback-proxy-rule", {...r, open: r.open ? 0 : 1});
-      load();
+      toast(r.open ? t("已关闭", "Turned off") : t("已开启", "Turned on")); load();
     });
     el.querySelectorAll("[data-test]").forEach(b => b.onclick = async () => {
       const answer = await api("POST", "/admin/callback-test", {id: Number(b.dataset.test)});
@@ -29,7 +29,7 @@ export default async function rules(el) {
     el.querySelectorAll("[data-del]").forEach(b => b.onclick = async () => {
       if (!confirm(t("删除该规则？", "Delete this rule?"))) return;
       await api("DELETE", "/admin/callback-proxy-rule", undefined, {id: b.dataset.del});
-      load();
+      toast(t("已删除", "Deleted")); load();
     });
   };
   $("f-add").onclick = async () => {
