@@ -53,6 +53,15 @@ impl From<CryptoError> for CallbackError {
 }
 
 impl CallbackError {
+    /// Whether the push was refused as untrusted (forged, replayed or
+    /// sealed with another key), as the console's refusal count means it.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::BadSignature | Self::MissingParam(_) | Self::StaleTimestamp(_) | Self::Crypto(_)
+        )
+    }
+
     fn api_error(&self) -> ApiError {
         match self {
             Self::BadSignature | Self::MissingParam(_) | Self::StaleTimestamp(_) => {

@@ -9,12 +9,14 @@ pub mod error;
 pub mod inbound;
 mod push;
 pub mod records;
+pub mod refusals;
 mod release;
 mod resume;
 mod routes;
 pub mod rules;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -46,6 +48,8 @@ pub struct CallbackState {
     pub http: reqwest::Client,
     /// Appids whose pushes get the full-network-release answers.
     pub release_appids: Vec<String>,
+    /// Untrusted pushes counted until the next flush.
+    pub refusals: Arc<refusals::RefusalCounter>,
 }
 
 impl CallbackState {
@@ -60,6 +64,7 @@ pub struct Application {
     server: Server,
     db: Db,
     tokens: TokenManager,
+    refusals: Arc<refusals::RefusalCounter>,
 }
 
 impl Application {
@@ -77,6 +82,7 @@ impl Application {
             .map_err(StartError::http)?;
         let cb = settings.callback.clone();
         let (listener, local) = listen(&cb.host, cb.port)?;
+        let refusals = Arc::new(refusals::RefusalCounter::default());
         let state = web::Data::new(CallbackState {
             release_appids: cb.release_test_appids(),
             settings: cb,
@@ -85,6 +91,7 @@ impl Application {
             tokens: tokens.clone(),
             rules: rules::RuleCache::default(),
             http,
+            refusals: refusals.clone(),
         });
         let server = serve(listener, local, move |cfg| {
             cfg.app_data(state.clone());
@@ -95,6 +102,7 @@ impl Application {
             server,
             db,
             tokens,
+            refusals,
         })
     }
 
@@ -104,8 +112,9 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM. In the background: finishes the
-    /// authorizations a stopped process left unfinished, and forgets
-    /// de-duplication keys older than a day.
+    /// authorizations a stopped process left unfinished, forgets
+    /// de-duplication keys older than a day, and stores the counted push
+    /// refusals (once more on the way out).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(resume::unfinished_authorizations(self.tokens.clone()));
         let db = self.db.clone();
@@ -119,8 +128,13 @@ impl Application {
                 }
             }
         });
+        let flusher = tokio::spawn(refusals::run(self.db.clone(), self.refusals.clone()));
         let result = self.server.await;
         purger.abort();
+        flusher.abort();
+        if let Err(e) = self.refusals.flush(&self.db).await {
+            tracing::warn!(error = %e, "could not store the last counted push refusals");
+        }
         result
     }
 }

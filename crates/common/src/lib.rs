@@ -23,6 +23,7 @@ pub mod secrets;
 #[cfg(feature = "db")]
 pub mod startup;
 pub mod telemetry;
+pub mod upstream_health;
 #[cfg(feature = "tokens")]
 pub mod tokens;
 #[cfg(feature = "client")]

@@ -18,6 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::proxy::Shared;
 use common::routing::{RoutingDocument, UpstreamAddress};
+use common::upstream_health::{self, UpstreamHealth};
 
 use crate::routes::{parse_target, read_routing_answer, Route, Target};
 
@@ -34,6 +35,7 @@ pub struct Maintenance {
     client: Option<reqwest::Client>,
     applied: Mutex<Option<RoutingDocument>>,
     failing: Mutex<Option<String>>,
+    gateway_id: String,
 }
 
 impl Maintenance {
@@ -61,6 +63,7 @@ impl Maintenance {
             client,
             applied: Mutex::new(None),
             failing: Mutex::new(None),
+            gateway_id: gateway_id(std::env::var("HOSTNAME").ok()),
         }
     }
 
@@ -113,9 +116,15 @@ impl Maintenance {
             return self.failed("admin replica has no inet address");
         };
         let url = format!("http://{addr}{}", self.path);
+        let services = self.shared.upstreams.all_named().map(|u| {
+            let replicas = u.replicas();
+            (u.name.clone(), replicas.into_iter().map(|(_, up)| up))
+        });
         let mut request = client
             .get(&url)
-            .header("x-request-id", crate::net::new_request_id());
+            .header("x-request-id", crate::net::new_request_id())
+            .header(upstream_health::GATEWAY_HEADER, self.gateway_id.as_str())
+            .header(upstream_health::UPSTREAMS_HEADER, health_report(services));
         let token = self.token.expose_secret();
         if !token.is_empty() {
             request = request.bearer_auth(token);
@@ -323,6 +332,69 @@ impl BackgroundService for Maintenance {
             if sleep_or_shutdown(&mut shutdown, pause).await {
                 break;
             }
+        }
+    }
+}
+
+/// How this gateway names itself in its health reports: the host name
+/// (a container or pod name) when it is usable, else a random id for the
+/// life of the process.
+fn gateway_id(hostname: Option<String>) -> String {
+    hostname
+        .filter(|h| upstream_health::is_token(h) && h.len() <= upstream_health::MAX_GATEWAY_ID)
+        .unwrap_or_else(|| format!("gw-{:08x}", rand::random::<u32>()))
+}
+
+/// The `x-wxc-upstreams` report of `services` (name, each replica's
+/// health), sorted by name so equal views give equal headers.
+fn health_report<I, R>(services: I) -> String
+where
+    I: IntoIterator<Item = (String, R)>,
+    R: IntoIterator<Item = bool>,
+{
+    let mut report: Vec<UpstreamHealth> = services
+        .into_iter()
+        .map(|(name, replicas)| {
+            let (healthy, total) = replicas
+                .into_iter()
+                .fold((0u32, 0u32), |(h, t), up| (h + u32::from(up), t + 1));
+            UpstreamHealth {
+                name,
+                healthy,
+                total,
+            }
+        })
+        .collect();
+    report.sort_by(|a, b| a.name.cmp(&b.name));
+    upstream_health::encode(&report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_counts_healthy_replicas_of_each_service_in_name_order() {
+        let report = health_report([
+            ("business".to_string(), vec![true, false, true]),
+            ("admin".to_string(), vec![true]),
+            ("callback".to_string(), vec![]),
+        ]);
+        assert_eq!(report, "admin=1/1,business=2/3,callback=0/0");
+        let decoded = upstream_health::decode(&report).expect("the admin reads it");
+        assert_eq!(decoded[1].healthy, 2);
+        assert_eq!(decoded[1].total, 3);
+    }
+
+    #[test]
+    fn the_gateway_is_named_by_its_host_name_when_usable() {
+        assert_eq!(gateway_id(Some("gateway-7f9c".into())), "gateway-7f9c");
+        for unusable in [None, Some(String::new()), Some("bad host".into())] {
+            let id = gateway_id(unusable);
+            assert!(
+                id.starts_with("gw-") && upstream_health::is_token(&id),
+                "{id}"
+            );
         }
     }
 }

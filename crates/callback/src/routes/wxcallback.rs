@@ -76,7 +76,9 @@ pub async fn component(
     payload: web::Payload,
 ) -> Result<HttpResponse, CallbackError> {
     let body = read_body(&state, payload).await?;
-    let opened = opener(&state).open(req.headers(), &query(&req)?, &body)?;
+    let opened = opener(&state)
+        .open(req.headers(), &query(&req)?, &body)
+        .inspect_err(|e| state.refusals.note(e))?;
     let id = request_id(&req);
     Ok(answer(
         push::component(&state, opened, id.as_deref()).await?,
@@ -100,7 +102,9 @@ pub async fn biz(
         )));
     }
     let body = read_body(&state, payload).await?;
-    let opened = opener(&state).open(req.headers(), &query(&req)?, &body)?;
+    let opened = opener(&state)
+        .open(req.headers(), &query(&req)?, &body)
+        .inspect_err(|e| state.refusals.note(e))?;
     let id = request_id(&req);
     Ok(answer(
         push::biz(&state, &appid, opened, id.as_deref()).await?,

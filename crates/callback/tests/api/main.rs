@@ -3,4 +3,5 @@
 mod bindings;
 mod biz;
 mod component;
+mod refusals;
 mod support;

@@ -13,6 +13,7 @@ pub mod authorizers;
 pub mod bindings;
 mod connection;
 pub mod pushes;
+pub mod refusals;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

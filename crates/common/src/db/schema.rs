@@ -239,3 +239,10 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(wxc_campaigns, wxc_campaign_accounts);
+
+diesel::table! {
+    wxc_push_refusals (minute) {
+        minute -> BigInt,
+        count -> BigInt,
+    }
+}
