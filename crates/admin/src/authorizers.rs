@@ -252,11 +252,22 @@ fn listed(row: &Authorizer, info: Option<&AuthorizerInfo>) -> Listed {
     }
 }
 
+/// Which stored authorizers a console list shows (each filter when set).
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this appid.
+    pub appid: Option<String>,
+    /// Only accounts whose appid or name contains this.
+    pub search: Option<String>,
+    /// Only this kind (0 mini program, 1 official account).
+    pub app_type: Option<i32>,
+}
+
 /// A page of stored authorizers (`managed_only`: the managed mini programs
 /// of permission set 18), with the total, for the console's list pages.
 pub async fn stored_page(
     state: &AppState,
-    appid: Option<String>,
+    filter: ListFilter,
     offset: i64,
     limit: i64,
     managed_only: bool,
@@ -265,10 +276,12 @@ pub async fn stored_page(
         .db
         .run(move |conn| {
             let query = PageQuery {
-                appid: appid.as_deref(),
+                appid: filter.appid.as_deref(),
                 offset,
                 limit,
                 managed_only,
+                search: filter.search.as_deref(),
+                app_type: filter.app_type,
             };
             authorizers::page(conn, &query)
         })
@@ -279,11 +292,11 @@ pub async fn stored_page(
 /// changed are stored.
 pub async fn page(
     state: &AppState,
-    appid: Option<String>,
+    filter: ListFilter,
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<Listed>), AdminError> {
-    let (total, rows) = stored_page(state, appid, offset, limit, false).await?;
+    let (total, rows) = stored_page(state, filter, offset, limit, false).await?;
     let fresh: Vec<(Authorizer, Option<AuthorizerInfo>)> = stream::iter(rows)
         .map(|row| async move {
             let info = match fetch_info(state, &row.appid).await {

@@ -160,7 +160,11 @@ pub async fn list(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<DevWeApp>), AdminError> {
-    let (total, rows) = crate::authorizers::stored_page(state, appid, offset, limit, true).await?;
+    let filter = crate::authorizers::ListFilter {
+        appid,
+        ..Default::default()
+    };
+    let (total, rows) = crate::authorizers::stored_page(state, filter, offset, limit, true).await?;
     let mut audit_states =
         audit_state::of_all(state, rows.iter().map(|r| r.appid.clone()).collect()).await?;
     let rows: Vec<_> = rows

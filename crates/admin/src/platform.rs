@@ -281,3 +281,22 @@ pub fn authorization_links(
     h5.set_fragment(Some("wechat_redirect"));
     Ok((pc.to_string(), h5.to_string()))
 }
+
+/// `link` as a QR code in SVG, one unit per module inside the standard
+/// 4-module quiet zone, black on white, for the console to insert inline
+/// (no XML declaration) and scale with CSS: an administrator scans the H5
+/// link with WeChat, the PC page shows its own. Rendered here so the
+/// console needs no QR script and works offline.
+pub fn qr_svg(link: &str) -> Result<String, AdminError> {
+    let code = qrcode::QrCode::new(link.as_bytes())
+        .map_err(|e| AdminError::invalid(format!("link too long for a QR code: {e}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .module_dimensions(1, 1)
+        .quiet_zone(true)
+        .build();
+    Ok(match svg.find("<svg") {
+        Some(start) => svg[start..].to_string(),
+        None => svg,
+    })
+}

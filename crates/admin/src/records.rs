@@ -1,10 +1,12 @@
 //! Stored pushes for the console: `wxcallback_component` (授权事件) and
 //! `wxcallback_biz` (消息与事件), filtered by receive time and type, newest
-//! first, with the total for paging — wxcomponent's `{total, records}`.
+//! first, with the total for paging — wxcomponent's `{total, records}`;
+//! and what they show of WeChat's full-network-release check.
 
 use chrono::{DateTime, NaiveDateTime};
 use common::db::schema::{wxcallback_biz, wxcallback_component};
-use common::db::{now, DbConnection, DbError};
+use common::db::{like_contains, now, DbConnection, DbError, LIKE_ESCAPE};
+use common::message::{RELEASE_QUERY_AUTH_CODE, RELEASE_TEST_TEXT};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -111,15 +113,32 @@ fn unix(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp()
 }
 
+/// Filters of the component list.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentFilter {
+    /// InfoType.
+    pub info_type: Option<String>,
+    /// An authorizer appid the push names (`AuthorizerAppid`): the table
+    /// has no appid column, so the body is searched for it.
+    pub appid: Option<String>,
+}
+
 fn component_query(
     window: &Window,
-    info_type: Option<&str>,
+    filter: &ComponentFilter,
 ) -> wxcallback_component::BoxedQuery<'static, Backend> {
     let mut q = wxcallback_component::table
         .filter(wxcallback_component::receivetime.between(window.start, window.end))
         .into_boxed();
-    if let Some(t) = info_type {
-        q = q.filter(wxcallback_component::infotype.eq(t.to_string()));
+    if let Some(t) = &filter.info_type {
+        q = q.filter(wxcallback_component::infotype.eq(t.clone()));
+    }
+    if let Some(appid) = &filter.appid {
+        q = q.filter(
+            wxcallback_component::postbody
+                .like(like_contains(appid))
+                .escape(LIKE_ESCAPE),
+        );
     }
     q
 }
@@ -128,13 +147,11 @@ fn component_query(
 pub fn component_records(
     conn: &mut DbConnection,
     window: &Window,
-    info_type: Option<&str>,
+    filter: &ComponentFilter,
 ) -> Result<Page<ComponentRecord>, DbError> {
-    let total: i64 = component_query(window, info_type)
-        .count()
-        .get_result(conn)?;
+    let total: i64 = component_query(window, filter).count().get_result(conn)?;
     let rows: Vec<(i32, NaiveDateTime, NaiveDateTime, String, String)> =
-        component_query(window, info_type)
+        component_query(window, filter)
             .select((
                 wxcallback_component::id,
                 wxcallback_component::receivetime,
@@ -244,4 +261,58 @@ pub fn biz_records(
             )
             .collect(),
     })
+}
+
+/// One step of WeChat's full-network-release check (全网发布) as the stored
+/// pushes of its test accounts show it. A push seen here is one the check
+/// sent; the callback answered it as it arrived when its
+/// `callback.release_test_appids` lists the account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseStep {
+    /// `text`, `queryAuthCode` or `event`.
+    pub name: &'static str,
+    /// Pushes of this step received.
+    pub count: i64,
+    /// When the latest arrived (Unix seconds), if any did.
+    pub last_seen: Option<i64>,
+}
+
+/// The release check's three steps among the pushes to `test_appids`.
+pub fn release_steps(
+    conn: &mut DbConnection,
+    test_appids: &[String],
+) -> Result<Vec<ReleaseStep>, DbError> {
+    let of = |msg_type: &'static str, text: Option<&str>| {
+        let mut q = wxcallback_biz::table
+            .filter(wxcallback_biz::appid.eq_any(test_appids.to_vec()))
+            .filter(wxcallback_biz::msgtype.eq(msg_type))
+            .into_boxed::<Backend>();
+        if let Some(text) = text {
+            q = q.filter(
+                wxcallback_biz::postbody
+                    .like(like_contains(text))
+                    .escape(LIKE_ESCAPE),
+            );
+        }
+        q
+    };
+    let steps = [
+        ("text", "text", Some(RELEASE_TEST_TEXT)),
+        ("queryAuthCode", "text", Some(RELEASE_QUERY_AUTH_CODE)),
+        ("event", "event", None),
+    ];
+    let mut out = Vec::with_capacity(steps.len());
+    for (name, msg_type, text) in steps {
+        let count: i64 = of(msg_type, text).count().get_result(conn)?;
+        let last: Option<NaiveDateTime> = of(msg_type, text)
+            .select(diesel::dsl::max(wxcallback_biz::receivetime))
+            .first(conn)?;
+        out.push(ReleaseStep {
+            name,
+            count,
+            last_seen: last.map(unix),
+        });
+    }
+    Ok(out)
 }

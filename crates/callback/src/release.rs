@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use common::message::{Message, MessageKind, Reply};
+use common::message::{
+    Message, MessageKind, Reply, RELEASE_QUERY_AUTH_CODE as QUERY_AUTH_CODE,
+    RELEASE_TEST_TEXT as TEST_TEXT,
+};
 use common::tokens::{TokenKey, TokenManager};
 use common::wechat::with_token;
 use serde_json::json;
-
-const TEST_TEXT: &str = "TESTCOMPONENT_MSG_TYPE_TEXT";
-const QUERY_AUTH_CODE: &str = "QUERY_AUTH_CODE:";
 
 /// How to answer a release-check message.
 #[derive(Debug, PartialEq, Eq)]

@@ -49,6 +49,7 @@ async fn resolve(
                         offset: 0,
                         limit: MAX_ALL,
                         managed_only: true,
+                        ..PageQuery::default()
                     };
                     authorizers::page(conn, &query).map(|(_, rows)| rows)
                 })

@@ -1,7 +1,7 @@
 //! The authorization pages' API (no login, as wxcomponent):
 //! `GET /wxcomponent/authpage/componentinfo`, `/preauthcode`, and
 //! `/authorization-links?auth_type=&biz_appid=&redirect_uri=` answering
-//! ready PC and H5 links.
+//! ready PC and H5 links and their QR codes.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -23,7 +23,8 @@ pub async fn preauthcode(state: web::Data<AppState>) -> AdminResult<HttpResponse
     Ok(ok(json!({ "preAuthCode": code.pre_auth_code })))
 }
 
-/// `{preAuthCode, expiresIn, pcUrl, h5Url}` for `redirect_uri` (required),
+/// `{preAuthCode, expiresIn, pcUrl, h5Url, pcQrSvg, h5QrSvg}` (the links
+/// and each as a QR code in SVG) for `redirect_uri` (required),
 /// `auth_type` (1..=6, default 3) and `biz_appid` (optional); camelCase
 /// spellings of the parameters are accepted too.
 pub async fn authorization_links(
@@ -63,10 +64,14 @@ pub async fn authorization_links(
     };
     let code = platform::preauthcode(&state).await?;
     let (pc, h5) = platform::authorization_links(&state.settings, &code.pre_auth_code, &request)?;
+    let pc_qr = platform::qr_svg(&pc)?;
+    let h5_qr = platform::qr_svg(&h5)?;
     Ok(ok(json!({
         "preAuthCode": code.pre_auth_code,
         "expiresIn": code.expires_in,
         "pcUrl": pc,
         "h5Url": h5,
+        "pcQrSvg": pc_qr,
+        "h5QrSvg": h5_qr,
     })))
 }

@@ -94,6 +94,7 @@ fn admin_scope() -> actix_web::Scope {
         )
         .route("/wx-biz-records", web::get().to(records::biz_records))
         .route("/callback-config", web::get().to(records::callback_config))
+        .route("/release-check", web::get().to(records::release_check))
         .route("/callback-proxy-rule-list", web::get().to(rules::list))
         .route("/callback-proxy-rule", web::post().to(rules::update))
         .route("/callback-proxy-rule", web::put().to(rules::add))

@@ -1,5 +1,5 @@
 //! `GET /admin/wx-component-records`, `/admin/wx-biz-records`,
-//! `/admin/callback-config`.
+//! `/admin/callback-config`, `/admin/release-check`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -7,11 +7,12 @@ use serde_json::json;
 use super::ok;
 use crate::auth::AuthUser;
 use crate::error::AdminResult;
-use crate::params::Query;
-use crate::records::{self, BizFilter, Window};
+use crate::params::{self, Query};
+use crate::records::{self, BizFilter, ComponentFilter, Window};
 use crate::state::AppState;
 
-/// Pushes to the component URL: `startTime`, `endTime`, `infoType`, `offset`, `limit`.
+/// Pushes to the component URL: `startTime`, `endTime`, `infoType`,
+/// `appid` (an authorizer the push names), `offset`, `limit`.
 pub async fn component_records(
     _: AuthUser,
     req: HttpRequest,
@@ -19,10 +20,13 @@ pub async fn component_records(
 ) -> AdminResult<HttpResponse> {
     let query = Query::parse(req.query_string())?;
     let window = Window::from_query(&query)?;
-    let info_type = query.text("infoType").map(str::to_string);
+    let filter = ComponentFilter {
+        info_type: query.text("infoType").map(str::to_string),
+        appid: params::optional_appid(&query)?,
+    };
     let page = state
         .db
-        .run(move |conn| records::component_records(conn, &window, info_type.as_deref()))
+        .run(move |conn| records::component_records(conn, &window, &filter))
         .await?;
     Ok(ok(page))
 }
@@ -45,6 +49,20 @@ pub async fn biz_records(
         .run(move |conn| records::biz_records(conn, &window, &filter))
         .await?;
     Ok(ok(page))
+}
+
+/// `{testAppids, steps: [{name, count, lastSeen}]}`: which steps of WeChat's
+/// full-network-release check have reached the callback (see
+/// [`records::release_steps`]); `testAppids` are the accounts the check uses,
+/// as `callback.release_test_appids` configures them.
+pub async fn release_check(_: AuthUser, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
+    let test_appids = state.settings.callback.release_test_appids();
+    let appids = test_appids.clone();
+    let steps = state
+        .db
+        .run(move |conn| records::release_steps(conn, &appids))
+        .await?;
+    Ok(ok(json!({ "testAppids": test_appids, "steps": steps })))
 }
 
 /// Where WeChat's pushes must be configured to go, as wxcomponent shows it

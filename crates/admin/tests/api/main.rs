@@ -4,6 +4,7 @@ mod audit_state;
 mod authorizers;
 mod bindings;
 mod campaigns;
+mod console_pages;
 mod devweapp;
 mod domains;
 mod housekeeping;

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{authorizers, wxtoken};
-use crate::db::{now, upsert, DbConnection, DbError};
+use crate::db::{like_contains, now, upsert, DbConnection, DbError, LIKE_ESCAPE};
 use crate::tokens::store;
 use crate::wechat::AuthorizerInfo;
 
@@ -381,6 +381,18 @@ pub fn with_access_token(conn: &mut DbConnection) -> Result<Vec<String>, DbError
         .load(conn)?)
 }
 
+/// How many stored authorizers are official accounts and how many mini
+/// programs, for the console's overview.
+pub fn count_by_type(conn: &mut DbConnection) -> Result<(i64, i64), DbError> {
+    let count = |conn: &mut DbConnection, app_type: i32| -> Result<i64, DbError> {
+        Ok(authorizers::table
+            .filter(authorizers::apptype.eq(app_type))
+            .count()
+            .get_result(conn)?)
+    };
+    Ok((count(conn, 1)?, count(conn, 0)?))
+}
+
 /// Which rows [`page`] answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageQuery<'a> {
@@ -392,6 +404,10 @@ pub struct PageQuery<'a> {
     pub limit: i64,
     /// Only managed (代开发) mini programs: permission set 18.
     pub managed_only: bool,
+    /// Only accounts whose appid or name contains this, when set.
+    pub search: Option<&'a str>,
+    /// Only this kind (`apptype`: 0 mini program, 1 official account), when set.
+    pub app_type: Option<i32>,
 }
 
 /// A page of stored authorizers in id order, and how many match in all.
@@ -403,6 +419,18 @@ pub fn page(
         let mut q = authorizers::table.into_boxed();
         if let Some(appid) = query.appid {
             q = q.filter(authorizers::appid.eq(appid));
+        }
+        if let Some(text) = query.search {
+            let pattern = like_contains(text);
+            q = q.filter(
+                authorizers::appid
+                    .like(pattern.clone())
+                    .escape(LIKE_ESCAPE)
+                    .or(authorizers::nickname.like(pattern).escape(LIKE_ESCAPE)),
+            );
+        }
+        if let Some(app_type) = query.app_type {
+            q = q.filter(authorizers::apptype.eq(app_type));
         }
         if query.managed_only {
             // Mini programs with permission set 18 (代开发小程序), whichever

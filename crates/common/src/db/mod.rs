@@ -205,6 +205,26 @@ pub fn now() -> chrono::NaiveDateTime {
     chrono::Timelike::with_nanosecond(&now, 0).unwrap_or(now)
 }
 
+/// The escape character of [`like_contains`] patterns: `!` reads the same
+/// in MySQL's and SQLite's string literals, unlike a backslash.
+pub const LIKE_ESCAPE: char = '!';
+
+/// A LIKE pattern matching `text` anywhere, its `%`, `_` and `!` escaped
+/// with [`LIKE_ESCAPE`] (appids may contain `_`); use it as
+/// `column.like(like_contains(text)).escape(LIKE_ESCAPE)`.
+pub fn like_contains(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            pattern.push(LIKE_ESCAPE);
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// Updates a row, inserting it when there is none; an insert that loses a
 /// race to another writer turns into the update. Answers whether the row was
 /// inserted. Deliberately not one transaction, and not to be called inside

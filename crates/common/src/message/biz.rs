@@ -3,6 +3,12 @@
 use super::fields::Fields;
 use super::{MessageError, RawFields};
 
+/// The text WeChat's full-network-release check (全网发布) sends first; the
+/// callback answers it and the admin's console looks for it among the pushes.
+pub const RELEASE_TEST_TEXT: &str = "TESTCOMPONENT_MSG_TYPE_TEXT";
+/// The prefix of the check's second text, followed by an authorization code.
+pub const RELEASE_QUERY_AUTH_CODE: &str = "QUERY_AUTH_CODE:";
+
 /// A decrypted push to the biz URL: a user message or an event, typed by `MsgType`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {

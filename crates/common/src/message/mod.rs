@@ -23,7 +23,7 @@ mod writer;
 pub use audit::{
     AuditOutcome, AuditResult, EVENT_AUDIT_DELAY, EVENT_AUDIT_FAIL, EVENT_AUDIT_SUCCESS,
 };
-pub use biz::{Message, MessageKind};
+pub use biz::{Message, MessageKind, RELEASE_QUERY_AUTH_CODE, RELEASE_TEST_TEXT};
 pub use component::{
     AuthorizationChange, ComponentEvent, ComponentEventKind, INFO_TYPE_AUTHORIZED,
     INFO_TYPE_UNAUTHORIZED, INFO_TYPE_UPDATE_AUTHORIZED, INFO_TYPE_VERIFY_TICKET,
