@@ -56,6 +56,25 @@ export function toast(text, bad) {
   toast.timer = setTimeout(() => { t.style.display = "none"; }, 3500);
 }
 
+/** Copies `text` and says so: the Clipboard API where the browser allows it
+ * (HTTPS or localhost), else a selected text area (plain-HTTP deployments). */
+export async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (_) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "offscreen";
+    document.body.appendChild(area);
+    area.select();
+    const done = document.execCommand("copy");
+    area.remove();
+    if (!done) return toast(t("复制失败，请手动选择复制", "Could not copy: select the text and copy it"), true);
+  }
+  toast(t("已复制", "Copied"));
+}
+
 export async function api(method, path, body, query) {
   const url = new URL(API + path, location.origin);
   for (const [k, v] of Object.entries(query || {})) if (v !== "" && v != null) url.searchParams.set(k, v);

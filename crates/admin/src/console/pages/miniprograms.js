@@ -74,6 +74,9 @@ export default async function miniprograms(el, page = 0) {
   $("w-search").onclick = () => { page = 0; load().catch(() => {}); };
   $("w-prev").onclick = () => { page--; load().catch(() => {}); };
   $("w-next").onclick = () => { page++; load().catch(() => {}); };
+  // Opened from 授权帐号 on one account: that account, listed and shown.
+  const wanted = sessionStorage.getItem("miniprogram");
+  if (wanted) { sessionStorage.removeItem("miniprogram"); $("w-appid").value = wanted; detail($("w-detail"), wanted); }
   load().catch(() => {});
 }
 
