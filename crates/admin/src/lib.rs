@@ -14,10 +14,12 @@ pub mod client_ip;
 pub mod devweapp;
 pub mod domains;
 pub mod error;
+pub mod gateway_reports;
 pub mod gray_release;
 pub mod housekeeping;
 pub mod inner;
 pub mod lockout;
+pub mod overview;
 pub mod params;
 pub mod platform;
 pub mod privacy;
@@ -167,6 +169,7 @@ impl Application {
             trusted_proxies: Arc::new(trusted),
             http,
             pull_lock: Arc::new(tokio::sync::Mutex::new(())),
+            gateway_reports: Arc::default(),
         };
 
         let (listener, local) = listen(&settings.admin.host, settings.admin.port)?;

@@ -10,6 +10,7 @@ use common::tokens::TokenManager;
 
 use crate::auth::JwtKeys;
 use crate::client_ip::Cidr;
+use crate::gateway_reports::GatewayReports;
 use crate::users::Passwords;
 
 /// Shared state of the admin service; cheap to clone.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// One authorizer-list pull at a time per process.
     pub pull_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The gateways' latest upstream health reports.
+    pub gateway_reports: Arc<GatewayReports>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -43,6 +43,13 @@ pub struct UpstreamHealth {
 #[error("unreadable upstream health report: {0}")]
 pub struct ReportError(String);
 
+impl ReportError {
+    /// A refusal saying what is unusable.
+    pub fn new(what: impl Into<String>) -> Self {
+        Self(what.into())
+    }
+}
+
 /// Whether `text` can be a service name or gateway id in a report.
 pub fn is_token(text: &str) -> bool {
     !text.is_empty()

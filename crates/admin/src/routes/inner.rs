@@ -12,6 +12,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use common::envelope::Envelope;
 use common::tokens::TokenKey;
+use common::upstream_health;
 use serde_json::json;
 
 use super::ok;
@@ -79,9 +80,26 @@ pub async fn ticket(_: InnerCaller, state: web::Data<AppState>) -> AdminResult<H
     Ok(ok(json!({ "ticket": load_ticket(&state).await? })))
 }
 
+/// Keeps the upstream health report a gateway's poll carries, if any
+/// ([`common::upstream_health`]); an unreadable one is logged, not fatal
+/// to the poll.
+fn note_gateway_report(req: &HttpRequest, state: &AppState) {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let (Some(gateway), Some(report)) = (
+        header(upstream_health::GATEWAY_HEADER),
+        header(upstream_health::UPSTREAMS_HEADER),
+    ) else {
+        return;
+    };
+    if let Err(e) = state.gateway_reports.record_headers(gateway, report) {
+        tracing::warn!(error = %e, "ignored a gateway's upstream health report");
+    }
+}
+
 /// The gateway's routing document with an `ETag`; 304 when the gateway's
 /// `If-None-Match` still matches. Failures use real HTTP statuses here.
 pub async fn routes(_: InnerCaller, req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    note_gateway_report(&req, &state);
     let document = match state.db.run(proxy::routing_document).await {
         Ok(d) => d,
         Err(e) => return AdminError::from(e).response_with(StatusCode::SERVICE_UNAVAILABLE),

@@ -13,6 +13,7 @@ mod domains;
 mod health;
 mod inner;
 mod miniprogram;
+mod overview;
 mod proxy;
 mod records;
 mod rules;
@@ -73,6 +74,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 fn admin_scope() -> actix_web::Scope {
     web::scope("/admin")
+        // 概览
+        .route("/overview", web::get().to(overview::get))
         // 第三方token
         .route(
             "/cloudbase-access-token",

@@ -9,6 +9,7 @@ mod devweapp;
 mod domains;
 mod housekeeping;
 mod miniprogram;
+mod overview;
 mod platform;
 mod records;
 mod refresh;

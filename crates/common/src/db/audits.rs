@@ -122,6 +122,20 @@ pub fn find_all(conn: &mut DbConnection, appids: &[String]) -> Result<Vec<AuditS
         .load(conn)?)
 }
 
+/// Mini programs whose latest audit WeChat rejected: how many, and the
+/// appids of up to `limit` of them, most recently decided first. For the
+/// console's "needs attention" list.
+pub fn rejected(conn: &mut DbConnection, limit: i64) -> Result<(i64, Vec<String>), DbError> {
+    let rejected = || weapp_audits::table.filter(weapp_audits::status.eq(status::REJECTED));
+    let total: i64 = rejected().count().get_result(conn)?;
+    let appids = rejected()
+        .order((weapp_audits::updatetime.desc(), weapp_audits::id.desc()))
+        .select(weapp_audits::appid)
+        .limit(limit)
+        .load(conn)?;
+    Ok((total, appids))
+}
+
 /// Changes status, reason and screenshot, keeping the audit id and version
 /// (a row is made when none exists: an audit submitted elsewhere).
 fn set_status(

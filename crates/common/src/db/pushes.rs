@@ -5,7 +5,8 @@
 //! WeChat's list) consult it so they never undo a newer push.
 //!
 //! Old records are deleted here too ([`purge_batch`]), for the admin's
-//! housekeeping under `records.retention_days`.
+//! housekeeping under `records.retention_days`, and counted by the hour
+//! ([`received_per_hour`]) for the console's overview.
 
 use std::collections::HashMap;
 
@@ -52,6 +53,34 @@ pub fn latest_authorizations(
         }
     }
     Ok(latest)
+}
+
+/// Pushes of both kinds (component and biz) received in each of `hours`
+/// consecutive hours ending at `end` (exclusive), oldest hour first; for the
+/// console's overview. Two indexed range counts per hour, the same SQL on
+/// every backend.
+pub fn received_per_hour(
+    conn: &mut DbConnection,
+    end: NaiveDateTime,
+    hours: u32,
+) -> Result<Vec<i64>, DbError> {
+    let mut counts = Vec::with_capacity(usize::try_from(hours).unwrap_or(0));
+    for back in (1..=i64::from(hours)).rev() {
+        let from = end - chrono::TimeDelta::hours(back);
+        let to = from + chrono::TimeDelta::hours(1);
+        let component: i64 = wxcallback_component::table
+            .filter(wxcallback_component::receivetime.ge(from))
+            .filter(wxcallback_component::receivetime.lt(to))
+            .count()
+            .get_result(conn)?;
+        let biz: i64 = wxcallback_biz::table
+            .filter(wxcallback_biz::receivetime.ge(from))
+            .filter(wxcallback_biz::receivetime.lt(to))
+            .count()
+            .get_result(conn)?;
+        counts.push(component + biz);
+    }
+    Ok(counts)
 }
 
 /// Rows one [`purge_batch`] deleted from each table.

@@ -131,6 +131,23 @@ struct Inner {
     cache: Mutex<HashMap<TokenKey, Cached>>,
     flights: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
     last_start_push: Mutex<Option<Instant>>,
+    refused_refresh: Mutex<HashMap<String, RefusedRefresh>>,
+}
+
+/// A refresh token WeChat refused, and when.
+struct RefusedRefresh {
+    refresh_token: String,
+    at: NaiveDateTime,
+}
+
+/// An authorizer whose refresh token WeChat refused (61023) and that has not
+/// authorized again since: it must, before any of its tokens can be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRefusal {
+    /// The account.
+    pub appid: String,
+    /// When this process last saw WeChat refuse its refresh token.
+    pub since: NaiveDateTime,
 }
 
 #[derive(Clone)]
@@ -201,6 +218,7 @@ impl TokenManager {
                 cache: Mutex::new(HashMap::new()),
                 flights: Mutex::new(HashMap::new()),
                 last_start_push: Mutex::new(None),
+                refused_refresh: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -304,6 +322,44 @@ impl TokenManager {
             .db
             .run(move |conn| store::expire_token_if_current(conn, token_type, &appid, &token))
             .await?)
+    }
+
+    /// The authorizers whose refresh token WeChat refused in this process
+    /// and whose stored refresh token is still that one: accounts that
+    /// authorized again since (a new refresh token) or were removed are
+    /// dropped. Held in memory: after a restart the background refresher
+    /// finds them again on its first round.
+    pub async fn refused_refresh_tokens(&self) -> Result<Vec<RefreshRefusal>, TokenError> {
+        let refused: Vec<(String, String)> = lock(&self.inner.refused_refresh)
+            .iter()
+            .map(|(appid, r)| (appid.clone(), r.refresh_token.clone()))
+            .collect();
+        if refused.is_empty() {
+            return Ok(Vec::new());
+        }
+        let current = self
+            .inner
+            .db
+            .run(move |conn| {
+                let mut still = Vec::new();
+                for (appid, token) in refused {
+                    let stored = authorizers::refresh_token(conn, &appid)?;
+                    still.push((appid, stored.as_deref() == Some(token.as_str())));
+                }
+                Ok(still)
+            })
+            .await?;
+        let mut map = lock(&self.inner.refused_refresh);
+        let mut out = Vec::new();
+        for (appid, still_refused) in current {
+            if !still_refused {
+                map.remove(&appid);
+            } else if let Some(r) = map.get(&appid) {
+                out.push(RefreshRefusal { appid, since: r.at });
+            }
+        }
+        out.sort_by(|a, b| b.since.cmp(&a.since).then_with(|| a.appid.cmp(&b.appid)));
+        Ok(out)
     }
 
     /// The token of `key` as a [`TokenSource`], for calling WeChat with it
@@ -584,10 +640,18 @@ impl TokenManager {
         .await?;
         let answer = match answer {
             Err(e) if e.errcode() == Some(61023) => {
-                return Err(TokenError::RefreshTokenInvalid(appid.to_string()))
+                lock(&self.inner.refused_refresh).insert(
+                    appid.to_string(),
+                    RefusedRefresh {
+                        refresh_token: refresh_token.clone(),
+                        at: now(),
+                    },
+                );
+                return Err(TokenError::RefreshTokenInvalid(appid.to_string()));
             }
             other => other?,
         };
+        lock(&self.inner.refused_refresh).remove(appid);
         if !answer.authorizer_refresh_token.is_empty()
             && answer.authorizer_refresh_token != refresh_token
         {
