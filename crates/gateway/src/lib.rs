@@ -40,7 +40,11 @@
 //! The gateway polls `GET {admin replica}{admin_routes.path}` every
 //! `admin_routes.poll_interval_ms` with:
 //! - `Authorization: Bearer <admin_routes.inner_token>` (omitted when empty);
-//! - `If-None-Match: <ETag of the table in use>` once it has one.
+//! - `If-None-Match: <ETag of the table in use>` once it has one;
+//! - its view of the configured services' health for the console's overview,
+//!   `x-wxc-gateway: <host name or random id>` and
+//!   `x-wxc-upstreams: admin=1/1,business=2/3` (`name=healthy/total`, format
+//!   in [`common::upstream_health`]).
 //!
 //! The admin answers `304 Not Modified` when the ETag still matches, else
 //! `200` with an `ETag` header and:

@@ -1,6 +1,7 @@
 // The built-in console's entry: login, the tab bar, and which page each tab
 // shows. Each page is its own module under pages/.
 import { $, toast, api, md5, logout, t, lang } from "./lib.js";
+import overview from "./pages/overview.js";
 import tokens from "./pages/tokens.js";
 import authorizers from "./pages/authorizers.js";
 import miniprograms from "./pages/miniprograms.js";
@@ -13,6 +14,7 @@ import links from "./pages/links.js";
 import settings from "./pages/settings.js";
 
 const tabs = [
+  ["overview", "概览", overview],
   ["tokens", "令牌", tokens],
   ["authorizers", "授权帐号", authorizers],
   ["miniprograms", "小程序", miniprograms],
@@ -76,7 +78,7 @@ function start() {
   $("tabs").innerHTML = tabs.map(([k, v]) => `<button data-tab="${k}">${t(v, english[k] ?? v)}</button>`).join("");
   document.querySelectorAll("#tabs button").forEach(b => b.onclick = () => show(b.dataset.tab));
   const wanted = location.hash.slice(1);
-  show(views[wanted] ? wanted : "tokens");
+  show(views[wanted] ? wanted : "overview");
   // Keep the session alive as wxcomponent's console does.
   clearInterval(start.refresh);
   start.refresh = setInterval(() => {

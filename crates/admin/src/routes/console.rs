@@ -30,6 +30,10 @@ const FILES: &[(&str, &str)] = &[
     ("lib.js", include_str!("../console/lib.js")),
     ("app.js", include_str!("../console/app.js")),
     (
+        "pages/overview.js",
+        include_str!("../console/pages/overview.js"),
+    ),
+    (
         "pages/tokens.js",
         include_str!("../console/pages/tokens.js"),
     ),
