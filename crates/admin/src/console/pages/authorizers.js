@@ -43,7 +43,7 @@ export default async function authorizers(el, page = 0) {
     <button class="plain" id="a-search">${t("查找", "Find")}</button>
     <button class="primary" id="a-pull">${t("从微信拉取全部授权帐号", "Pull every authorized account from WeChat")}</button><span id="a-pull-status" class="muted"></span></div>
     <div id="a-token" class="row hidden"><span class="mono" id="a-token-appid"></span><span class="mono link grow" id="a-token-value"></span><button class="plain" id="a-token-copy">${t("复制", "Copy")}</button></div>
-    <div id="a-list" class="muted">${t("加载中…", "Loading…")}</div>
+    <div id="a-list" class="muted wide">${t("加载中…", "Loading…")}</div>
     <div class="row pager"><button class="plain" id="a-prev">${t("上一页", "Previous")}</button><span id="a-page"></span><button class="plain" id="a-next">${t("下一页", "Next")}</button></div></section>
     <section><h2>${t("业务绑定", "Business bindings")}</h2>
     <div class="row"><input id="b-biz" placeholder="${t("按业务 id 查找", "Find by business id")}" size="20"><input id="b-appid" placeholder="${t("按 appid 查找", "Find by appid")}" size="24"><button class="plain" id="b-search">${t("查找", "Find")}</button></div>

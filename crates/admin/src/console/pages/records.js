@@ -49,7 +49,7 @@ export default async function records(el) {
     <div class="row"><input id="r-appid" placeholder="${t("appid（可选）", "appid (optional)")}" size="22">
     <input id="r-info" placeholder="infoType" size="18"><input id="r-msgtype" class="hidden" placeholder="msgType" size="10"><input id="r-event" class="hidden" placeholder="event" size="14">
     <button class="primary" id="r-go">${t("查询", "Search")}</button></div>
-    <div id="r-list" class="muted">${t("加载中…", "Loading…")}</div>
+    <div id="r-list" class="muted wide">${t("加载中…", "Loading…")}</div>
     <div class="row pager"><button class="plain" id="r-prev">${t("上一页", "Previous")}</button><span id="r-page"></span><button class="plain" id="r-next">${t("下一页", "Next")}</button></div></section>`;
   $("r-from").value = localInput(new Date(now.getTime() - 7 * 86400 * 1000));
   $("r-to").value = localInput(now);
