@@ -581,7 +581,9 @@ async fn malformed_proxy_routes_are_1001_naming_the_field() {
 /// The built-in console's policy: scripts from its own origin only, never
 /// framed, never sniffed, no referrer.
 fn assert_console_security_headers(headers: &reqwest::header::HeaderMap, what: &str) {
-    let csp = headers["content-security-policy"].to_str().unwrap();
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .expect("an ASCII policy");
     assert!(csp.contains("script-src 'self';"), "{what}: {csp}");
     assert!(!csp.contains("script-src 'self' 'unsafe"), "{what}: {csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
