@@ -256,11 +256,17 @@ def push_records_are_listed_and_filtered(c):
     def found():
         c.click("r-go")
         time.sleep(0.5)
-        return "浏览器测试" in c.text("r-list")
+        return appid in c.text("r-list")
 
     c.eventually(lambda: None, found, "the text message among the records")
-    # The body pretty-printed, with a copy button.
-    assert c.driver.find_elements(By.CSS_SELECTOR, "#r-list [data-copy]"), "a copy button"
+    rows = c.driver.find_elements(By.CSS_SELECTOR, "#r-list tr")[1:]
+    assert rows and all(appid in r.text and "text" in r.text for r in rows), [r.text for r in rows]
+    # The body pretty-printed (one element per line), opened, with a copy button.
+    c.find("#r-body-0 summary").click()
+    body = c.text("r-body-0")
+    assert "浏览器测试" in body and "\n" in body, body
+    c.click("r-copy-0")
+    c.until(lambda: c.text("toast") != "", "the copy confirmed")
 
 
 class Target:
