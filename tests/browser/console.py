@@ -18,6 +18,7 @@ Usage: console.py <base-url> <username> <password> <wxsim-url> <component-appid>
 import http.server
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -204,12 +205,25 @@ def the_overview_shows_the_platform(c):
     print("    ticket age", age, "· pushes today", c.text("o-push-day"), "·", services.replace("\n", " | "))
 
 
-def the_tokens_show_the_ticket_and_token(c):
-    def shown():
-        ticket, token = c.text("t-ticket"), c.text("t-component")
-        return all(len(v) > 10 and " " not in v for v in (ticket, token))
+def the_tokens_are_shown_masked_and_copied_whole(c):
+    masked = re.compile(r"^\S{6}…\S{4}$")
 
-    c.eventually(lambda: c.tab("tokens"), shown, "the ticket and the component token")
+    def shown():
+        return all(masked.match(c.text(i)) for i in ("t-ticket", "t-component"))
+
+    c.eventually(lambda: c.tab("tokens"), shown, "the ticket and the component token, masked")
+    # The whole value never reaches the page, only the clipboard.
+    jwt = c.driver.execute_script("return localStorage.getItem('token')")
+    request = urllib.request.Request(
+        c.base + "/wxcomponent/admin/component-access-token", headers={"Authorization": "Bearer " + jwt}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        token = json.load(answer)["data"]["token"]
+    shown = c.text("t-component")
+    assert shown.startswith(token[:6]) and shown.endswith(token[-4:]), (shown, token[:6])
+    assert token not in c.driver.page_source, "the whole token is in the page"
+    c.click("t-component-copy")
+    c.until(lambda: c.text("toast") != "", "the copy confirmed")
 
 
 def an_account_authorized_through_a_link_is_found(c):
@@ -501,7 +515,7 @@ STEPS = [
     the_operator_logs_in,
     every_page_renders,
     the_overview_shows_the_platform,
-    the_tokens_show_the_ticket_and_token,
+    the_tokens_are_shown_masked_and_copied_whole,
     an_account_authorized_through_a_link_is_found,
     push_records_are_listed_and_filtered,
     a_forward_rule_is_added_tested_switched_off_and_deleted,

@@ -56,6 +56,14 @@ export function toast(text, bad) {
   toast.timer = setTimeout(() => { t.style.display = "none"; }, 3500);
 }
 
+/** What the console shows of a token or ticket: its ends, never the whole
+ * value (it is copied with a button instead), so a screenshot or a
+ * passer-by does not carry a working credential away. */
+export const mask = v => {
+  const s = String(v ?? "");
+  return s.length <= 12 ? "•".repeat(s.length) : `${s.slice(0, 6)}…${s.slice(-4)}`;
+};
+
 /** Copies `text` and says so: the Clipboard API where the browser allows it
  * (HTTPS or localhost), else a selected text area (plain-HTTP deployments). */
 export async function copy(text) {

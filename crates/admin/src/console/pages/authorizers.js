@@ -1,7 +1,7 @@
 // 授权帐号: the stored authorizers, paged, found by appid or name and by kind,
 // with what WeChat says about them, and the pull from WeChat;
 // 业务绑定: the business ids the operator's page bound (POST /inner/bindings), unbindable.
-import { $, esc, time, toast, api, table, t, copy } from "../lib.js";
+import { $, esc, time, toast, api, table, t, copy, mask } from "../lib.js";
 
 // WeChat's permission sets (权限集) by id, official accounts' and mini
 // programs', as WeChat's third-party platform documents name them
@@ -72,7 +72,7 @@ export default async function authorizers(el, page = 0) {
   const showToken = async appid => {
     const d = await api("GET", "/admin/authorizer-access-token", undefined, {appid});
     $("a-token-appid").textContent = appid;
-    $("a-token-value").textContent = d.token;
+    $("a-token-value").textContent = mask(d.token);
     $("a-token").classList.remove("hidden");
     $("a-token-copy").onclick = () => copy(d.token);
   };
