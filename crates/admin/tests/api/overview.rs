@@ -243,15 +243,7 @@ async fn a_refresh_token_wechat_refused_needs_attention_until_the_account_author
     let jwt = app.login().await;
     app.seed_ticket().await;
     app.seed_authorizer("wxoverviewstale1", false).await;
-    app.db()
-        .run(|conn| {
-            diesel::update(authorizers::table)
-                .set(authorizers::refreshtoken.eq("refreshtoken@@@stale"))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .expect("refresh token spoiled");
+    app.spoil_refresh_tokens().await;
     let (_, answer) = app
         .inner_get("/inner/authorizer-access-token?appid=wxoverviewstale1")
         .await;

@@ -417,6 +417,22 @@ impl TestApp {
         refresh
     }
 
+    /// Replaces every stored refresh token with one WeChat refuses (61023),
+    /// as when an account's authorization lapsed behind the platform's back.
+    pub async fn spoil_refresh_tokens(&self) {
+        self.db()
+            .run(|conn| {
+                use common::db::schema::authorizers;
+                use diesel::prelude::*;
+                diesel::update(authorizers::table)
+                    .set(authorizers::refreshtoken.eq("refreshtoken@@@stale"))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .expect("refresh tokens spoiled");
+    }
+
     /// The raw `comm` value of `key`.
     pub async fn comm(&self, key: &str) -> Option<String> {
         let key = key.to_string();

@@ -160,17 +160,7 @@ async fn a_refresh_token_wechat_refuses_is_reported_as_1008() {
     let app = TestApp::spawn().await;
     app.seed_ticket().await;
     app.seed_authorizer("wxauthorizer000002", false).await;
-    app.db()
-        .run(|conn| {
-            use common::db::schema::authorizers;
-            use diesel::prelude::*;
-            diesel::update(authorizers::table)
-                .set(authorizers::refreshtoken.eq("refreshtoken@@@stale"))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.spoil_refresh_tokens().await;
     let (_, answer) = app
         .inner_get("/inner/authorizer-access-token?appid=wxauthorizer000002")
         .await;
