@@ -23,8 +23,8 @@ pub mod secrets;
 #[cfg(feature = "db")]
 pub mod startup;
 pub mod telemetry;
-pub mod upstream_health;
 #[cfg(feature = "tokens")]
 pub mod tokens;
+pub mod upstream_health;
 #[cfg(feature = "client")]
 pub mod wechat;

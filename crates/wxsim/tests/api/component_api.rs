@@ -843,7 +843,10 @@ async fn with_media_url_the_accounts_images_are_served_by_wxsim() {
         .await;
     assert_eq!(errcode(&info), 0, "{info}");
     let head = info["authorizer_info"]["head_img"].as_str().unwrap_or("");
-    assert_eq!(head, "http://sim.example:9101/__sim/media/head/wxmediaacct01");
+    assert_eq!(
+        head,
+        "http://sim.example:9101/__sim/media/head/wxmediaacct01"
+    );
     assert_eq!(
         info["authorizer_info"]["qrcode_url"],
         "http://sim.example:9101/__sim/media/qrcode/wxmediaacct01"
