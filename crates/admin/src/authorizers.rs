@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use chrono::SecondsFormat;
 use common::db::authorizers::{self, Authorizer, Details, PageQuery};
 use common::db::pushes::latest_authorizations;
-use common::db::{now, stored_time};
+use common::db::{authorization_failures, now, stored_time};
 use common::message::ComponentEventKind;
 use common::tokens::TokenKey;
 use common::wechat::{with_token, AuthorizerInfo, AuthorizerListItem};
@@ -159,6 +159,7 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
             let mut stored = 0;
             for row in rows.iter().filter(|r| !meanwhile.contains_key(&r.appid)) {
                 authorizers::save(conn, row)?;
+                authorization_failures::clear(conn, &row.appid)?;
                 stored += 1;
             }
             let gone: Vec<String> = present

@@ -11,7 +11,9 @@
 //! exchange is logged and retried by the callback receiver).
 
 use chrono::{NaiveDateTime, TimeDelta};
-use common::db::{audits, authorizers, now, pushes, refusals, serialize_time};
+use common::db::{
+    audits, authorization_failures, authorizers, now, pushes, refusals, serialize_time,
+};
 use common::tokens::{store, TokenKey};
 use common::upstream_health::UpstreamHealth;
 use serde::Serialize;
@@ -140,6 +142,20 @@ pub struct Attention {
     pub refresh_tokens_refused: Accounts,
     /// Mini programs whose latest code audit WeChat rejected.
     pub audits_rejected: Accounts,
+    /// Accounts whose authorization the platform could not complete (the
+    /// code exchange or the details failed for good), latest first, with
+    /// WeChat's error: they must authorize again.
+    pub authorizations_failed: FailedAuthorizations,
+}
+
+/// Failed authorizations: how many, and the latest few.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedAuthorizations {
+    /// How many accounts.
+    pub count: i64,
+    /// Up to [`ATTENTION_APPIDS`] of them, latest first.
+    pub latest: Vec<authorization_failures::Failure>,
 }
 
 fn serialize_optional_time<S: serde::Serializer>(
@@ -160,6 +176,7 @@ struct Stored {
     refusals_hour: i64,
     refusals_day: i64,
     audits_rejected: (i64, Vec<String>),
+    authorizations_failed: (i64, Vec<authorization_failures::Failure>),
 }
 
 /// Builds the overview at the current time.
@@ -182,6 +199,7 @@ pub async fn overview(state: &AppState) -> Result<Overview, AdminError> {
                 refusals_hour: refusals::since(conn, refusals::minute_of(at_unix - 3600))?,
                 refusals_day: refusals::since(conn, refusals::minute_of(at_unix - 86_400))?,
                 audits_rejected: audits::rejected(conn, limit)?,
+                authorizations_failed: authorization_failures::latest(conn, limit)?,
             })
         })
         .await?;
@@ -245,6 +263,10 @@ pub async fn overview(state: &AppState) -> Result<Overview, AdminError> {
             audits_rejected: Accounts {
                 count: stored.audits_rejected.0,
                 appids: stored.audits_rejected.1,
+            },
+            authorizations_failed: FailedAuthorizations {
+                count: stored.authorizations_failed.0,
+                latest: stored.authorizations_failed.1,
             },
         },
     })

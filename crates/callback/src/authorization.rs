@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use common::authorization;
+use common::db::{authorization_failures, now};
 use common::message::AuthorizationChange;
 use common::tokens::{TokenError, TokenManager};
 
@@ -31,47 +32,66 @@ pub async fn complete(tokens: TokenManager, change: AuthorizationChange, authori
         exchange_code(&tokens, &change, authorized_at)
     })
     .await;
-    if exchanged.is_some() {
-        complete_details(&tokens, &appid).await;
+    match exchanged {
+        Ok(()) => complete_details(&tokens, &appid).await,
+        Err(error) => record_failure(&tokens, &appid, "exchange", error).await,
     }
 }
 
 /// Fetches and stores the account's details, retrying while WeChat fails.
 pub async fn complete_details(tokens: &TokenManager, appid: &str) {
-    if retrying(appid, "fetch the authorizer's details", || {
+    match retrying(appid, "fetch the authorizer's details", || {
         authorization::store_details(tokens, appid)
     })
     .await
-    .is_some()
     {
-        tracing::info!(%appid, "authorizer stored");
+        Ok(()) => tracing::info!(%appid, "authorizer stored"),
+        Err(error) => record_failure(tokens, appid, "details", error).await,
     }
 }
 
-/// Runs `attempt` until it succeeds, fails permanently, or `MAX_ATTEMPTS` pass.
-async fn retrying<F, Fut>(appid: &str, what: &str, mut attempt: F) -> Option<()>
+/// Keeps a given-up authorization for the console (the log line alone is
+/// easily missed); a failure to keep it is only logged.
+async fn record_failure(tokens: &TokenManager, appid: &str, step: &'static str, error: String) {
+    let (lookup, at) = (appid.to_string(), now().and_utc().timestamp());
+    let kept = tokens
+        .db()
+        .run(move |conn| authorization_failures::record(conn, &lookup, step, &error, at))
+        .await;
+    if let Err(e) = kept {
+        tracing::error!(%appid, error = %e, "cannot record the failed authorization");
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails permanently, or `MAX_ATTEMPTS`
+/// pass; answers the last error when it gives up.
+async fn retrying<F, Fut>(appid: &str, what: &str, mut attempt: F) -> Result<(), String>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), TokenError>>,
 {
     let mut delay = Duration::from_millis(250);
+    let mut last = String::new();
     for n in 1..=MAX_ATTEMPTS {
         match attempt().await {
-            Ok(()) => return Some(()),
+            Ok(()) => return Ok(()),
             Err(e) if is_permanent(&e) => {
                 tracing::error!(%appid, error = %e, "cannot {what}");
-                return None;
+                return Err(e.to_string());
             }
             Err(e) => {
                 tracing::warn!(%appid, attempt = n, error = %e, "failed to {what}; retrying");
-                let jitter = Duration::from_millis(rand::random::<u64>() % 100);
-                tokio::time::sleep(delay + jitter).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
+                last = e.to_string();
+                if n < MAX_ATTEMPTS {
+                    let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+                    tokio::time::sleep(delay + jitter).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
             }
         }
     }
     tracing::error!(%appid, "gave up trying to {what}");
-    None
+    Err(format!("gave up after {MAX_ATTEMPTS} attempts: {last}"))
 }
 
 fn is_permanent(e: &TokenError) -> bool {

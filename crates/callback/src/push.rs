@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use common::db::audits::{self, Decision};
-use common::db::{authorizers, bindings, now, DbError};
+use common::db::{authorization_failures, authorizers, bindings, now, DbError};
 use common::message::{
     AuditResult, ComponentEvent, ComponentEventKind, Message, PassiveReply, RawFields,
 };
@@ -101,6 +101,7 @@ fn apply_in_transaction(
         ComponentEventKind::VerifyTicket { ticket } => store::save_ticket(conn, ticket),
         ComponentEventKind::Unauthorized { authorizer_appid } => {
             authorizers::remove(conn, authorizer_appid)?;
+            authorization_failures::clear(conn, authorizer_appid)?;
             bindings::set_state_of(conn, authorizer_appid, bindings::STATE_UNAUTHORIZED)?;
             Ok(())
         }

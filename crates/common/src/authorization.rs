@@ -21,7 +21,7 @@ use chrono::TimeDelta;
 use sha1::{Digest, Sha1};
 
 use crate::db::authorizers::{self, Details, Grant};
-use crate::db::{bindings, now, stored_time};
+use crate::db::{authorization_failures, bindings, now, stored_time};
 use crate::secrets::load_raw;
 use crate::tokens::store::{self, StoredToken};
 use crate::tokens::{TokenError, TokenKey, TokenManager};
@@ -179,7 +179,13 @@ pub async fn store_details(tokens: &TokenManager, appid: &str) -> Result<(), Tok
     let lookup = appid.to_string();
     let stored = tokens
         .db()
-        .run(move |conn| authorizers::store_details(conn, &lookup, &details))
+        .run(move |conn| {
+            let stored = authorizers::store_details(conn, &lookup, &details)?;
+            if stored {
+                authorization_failures::clear(conn, &lookup)?;
+            }
+            Ok(stored)
+        })
         .await?;
     if !stored {
         tracing::warn!(%appid, "authorizer gone before its details arrived");

@@ -74,6 +74,10 @@ async fn an_empty_platform_shows_nothing_stored_and_a_missing_ticket() {
     assert_eq!(data["refusals"], json!({"lastHour": 0, "lastDay": 0}));
     assert_eq!(data["gateways"], json!([]));
     assert_eq!(data["attention"]["auditsRejected"]["count"], 0);
+    assert_eq!(
+        data["attention"]["authorizationsFailed"],
+        json!({"count": 0, "latest": []})
+    );
     assert_eq!(data["attention"]["refreshTokensRefused"]["count"], 0);
 }
 
@@ -302,4 +306,53 @@ async fn the_overview_needs_a_login() {
     let answer = app.get("/wxcomponent/admin/overview", "not-a-jwt").await;
     assert_ne!(answer["code"], 0, "{answer}");
     assert!(answer["data"].get("componentAppid").is_none(), "{answer}");
+}
+
+#[tokio::test]
+async fn failed_authorizations_need_attention_until_the_account_is_pulled() {
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    app.seed_ticket().await;
+    let appid = "wxoverviewfailed1";
+    app.db()
+        .run(move |conn| {
+            common::db::authorization_failures::record(
+                conn,
+                "wxoverviewfailed0",
+                "details",
+                "WeChat error 61003: component is not authorized by this account",
+                1_000,
+            )?;
+            common::db::authorization_failures::record(
+                conn,
+                appid,
+                "exchange",
+                "WeChat error 61010: code is expired",
+                2_000,
+            )
+        })
+        .await
+        .expect("failures recorded");
+    let data = overview(&app, &jwt).await;
+    let failed = &data["attention"]["authorizationsFailed"];
+    assert_eq!(failed["count"], 2, "{data}");
+    assert_eq!(
+        failed["latest"][0],
+        json!({"appid": appid, "step": "exchange",
+            "error": "WeChat error 61010: code is expired", "failTime": 2_000}),
+        "latest first"
+    );
+    assert_eq!(failed["latest"][1]["appid"], "wxoverviewfailed0");
+
+    // The account authorized in WeChat after all: the pull stores it and
+    // the failure goes.
+    app.sim.authorize(appid, false);
+    let pulled = app
+        .post("/wxcomponent/admin/pull-authorizer-list", &jwt, json!({}))
+        .await;
+    assert_eq!(pulled["code"], 0, "{pulled}");
+    let data = overview(&app, &jwt).await;
+    let failed = &data["attention"]["authorizationsFailed"];
+    assert_eq!(failed["count"], 1, "{data}");
+    assert_eq!(failed["latest"][0]["appid"], "wxoverviewfailed0");
 }

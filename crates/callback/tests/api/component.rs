@@ -474,3 +474,53 @@ async fn expired_codes_and_revoked_accounts_are_not_resumed() {
         "only the marker's code was exchanged"
     );
 }
+
+async fn failed_authorizations(stack: &Stack) -> Vec<common::db::authorization_failures::Failure> {
+    stack
+        .db
+        .run(|conn| Ok(common::db::authorization_failures::latest(conn, 10)?.1))
+        .await
+        .expect("query")
+}
+
+#[tokio::test]
+async fn an_authorization_wechat_refuses_is_kept_for_the_console_until_it_succeeds() {
+    let stack = Stack::start().await;
+    stack.push_ticket().await;
+    stack
+        .sim_post(
+            "/__sim/faults",
+            json!({"path": "/cgi-bin/component/api_query_auth", "errcode": 61010,
+                "errmsg": "code is expired", "times": 1}),
+        )
+        .await;
+    let appid = "wxauthfailed00001";
+    stack.authorize(appid).await;
+    stack
+        .eventually("the failure is kept", || async {
+            !failed_authorizations(&stack).await.is_empty()
+        })
+        .await;
+    let failures = failed_authorizations(&stack).await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].appid, appid);
+    assert_eq!(failures[0].step, "exchange");
+    assert!(failures[0].error.contains("61010"), "{failures:?}");
+    assert!(failures[0].fail_time > 0);
+    assert_eq!(refresh_token_of(&stack, appid).await, None);
+    assert_eq!(
+        stack.sim.calls.count("/cgi-bin/component/api_query_auth"),
+        1,
+        "an expired code is not retried"
+    );
+
+    // The administrator authorizes again: the account is stored and the
+    // failure forgotten.
+    stack.authorize(appid).await;
+    stack
+        .eventually("the account is stored", || async {
+            !nickname_of(&stack, appid).await.is_empty()
+        })
+        .await;
+    assert!(failed_authorizations(&stack).await.is_empty());
+}

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{authorizers, wxtoken};
-use crate::db::{like_contains, now, upsert, DbConnection, DbError, LIKE_ESCAPE};
+use crate::db::{cut, like_contains, now, upsert, DbConnection, DbError, LIKE_ESCAPE};
 use crate::tokens::store;
 use crate::wechat::AuthorizerInfo;
 
@@ -233,14 +233,6 @@ impl Details {
             principalname: cut(&self.principal_name, PRINCIPAL_WIDTH),
             verifyinfo: self.verify_info,
         }
-    }
-}
-
-/// The first `chars` characters of `text` (MySQL's VARCHAR counts characters).
-fn cut(text: &str, chars: usize) -> &str {
-    match text.char_indices().nth(chars) {
-        Some((end, _)) => &text[..end],
-        None => text,
     }
 }
 

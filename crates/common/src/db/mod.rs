@@ -8,6 +8,7 @@
 //! to tokio's blocking pool: no database call ever blocks the async executor.
 
 pub mod audits;
+pub mod authorization_failures;
 #[cfg(feature = "tokens")]
 pub mod authorizers;
 pub mod bindings;
@@ -223,6 +224,15 @@ pub fn like_contains(text: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// The first `chars` characters of `text`: what fits a VARCHAR(`chars`)
+/// column (MySQL counts characters, not bytes).
+pub(crate) fn cut(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 /// Updates a row, inserting it when there is none; an insert that loses a

@@ -246,3 +246,12 @@ diesel::table! {
         count -> BigInt,
     }
 }
+
+diesel::table! {
+    wxc_authorization_failures (appid) {
+        appid -> Varchar,
+        step -> Varchar,
+        error -> Varchar,
+        failtime -> BigInt,
+    }
+}

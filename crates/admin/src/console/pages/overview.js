@@ -64,6 +64,11 @@ function attention(a) {
   if (a.auditsRejected.count > 0) {
     items.push(`<li><span class="bad">${t(`${a.auditsRejected.count} 个小程序最近一次代码审核被驳回`, `${a.auditsRejected.count} mini program(s) whose latest code audit was rejected`)}</span>: ${accounts(a.auditsRejected)}</li>`);
   }
+  const failed = a.authorizationsFailed;
+  if (failed.count > 0) {
+    const rows = failed.latest.map(f => `<li><span class="mono">${esc(f.appid)}</span> · ${esc(f.step === "exchange" ? t("授权码换取失败", "code exchange failed") : t("帐号信息获取失败", "account details failed"))} · <span class="mono">${esc(f.error)}</span></li>`).join("");
+    items.push(`<li id="o-failed-authorizations"><span class="bad">${t(`${failed.count} 个帐号的授权未能完成，需重新授权`, `${failed.count} account(s) whose authorization could not be completed: they must authorize again`)}</span><ul>${rows}</ul></li>`);
+  }
   if (!items.length) return `<p class="ok">${t("暂无需要处理的事项", "Nothing needs attention")}</p>`;
   return `<ul class="ov-attention">${items.join("")}</ul>`;
 }
