@@ -82,7 +82,7 @@ start() {
 wait_healthy() {
   local name=$1 url=$2
   for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+    if wget -q -O /dev/null "$url" 2>/dev/null; then
       return 0
     fi
     for i in "${!pids[@]}"; do

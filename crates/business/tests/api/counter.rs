@@ -172,3 +172,23 @@ async fn unknown_paths_and_methods_are_not_served() {
         .expect("request");
     assert_eq!(wrong_method.status(), 405);
 }
+
+#[tokio::test]
+async fn the_counter_says_which_replica_answered() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(format!("{}/api/count", app.base_url))
+        .send()
+        .await
+        .expect("GET /api/count");
+    let served_by = response.headers()["x-served-by"]
+        .to_str()
+        .expect("ASCII")
+        .to_string();
+    let expected = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty() && h.len() <= 64)
+        .unwrap_or_else(|| "-".to_string());
+    assert_eq!(served_by, expected);
+}

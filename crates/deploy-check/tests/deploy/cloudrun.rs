@@ -43,7 +43,7 @@ fn container_config_says_port_80_and_the_cloud_run_variables() {
 fn container_config_builds_the_one_container_image() {
     let config = container_config();
     let dockerfile = str_at(&config, "/dockerfilePath", "container.config.json");
-    assert_eq!(dockerfile, "deploy/cloudrun/Dockerfile");
+    assert_eq!(dockerfile, "Dockerfile");
     let text = read(dockerfile);
     assert!(
         text.lines().any(|l| l.trim() == "EXPOSE 80"),

@@ -183,9 +183,10 @@ fn every_service_has_a_healthcheck_and_waits_for_healthy_dependencies() {
 fn mysql_8_keeps_its_data_in_a_named_volume() {
     let compose = compose();
     let mysql = service(&compose, "mysql");
-    assert!(
-        str_at(mysql, "/image", "mysql").starts_with("mysql:8"),
-        "the database is MySQL 8"
+    assert_eq!(
+        str_at(mysql, "/image", "mysql"),
+        "${WXC_MYSQL_IMAGE:-mysql:8.4}",
+        "the database is MySQL 8.4 unless a machine without a registry says otherwise"
     );
     let volumes = mysql
         .get("volumes")
@@ -282,18 +283,23 @@ fn build_files_and_mounted_files_exist() {
     let compose = compose();
     let root = repo_root();
     for (name, service) in services(&compose) {
-        if let Some(dockerfile) = service.pointer("/build/dockerfile").and_then(Value::as_str) {
-            let context = service
-                .pointer("/build/context")
-                .and_then(Value::as_str)
-                .unwrap_or(".");
+        if let Some(build) = service.get("build") {
+            let context = build.get("context").and_then(Value::as_str).unwrap_or(".");
             assert_eq!(
                 context, ".",
                 "{name}: the images build from the repository root"
             );
+            let dockerfile = build
+                .get("dockerfile")
+                .and_then(Value::as_str)
+                .unwrap_or("Dockerfile");
+            let text = std::fs::read_to_string(root.join(dockerfile))
+                .unwrap_or_else(|e| panic!("{name}: {dockerfile}: {e}"));
+            let target = str_at(build, "/target", name);
             assert!(
-                root.join(dockerfile).is_file(),
-                "{name}: {dockerfile} is missing"
+                text.lines()
+                    .any(|l| l.starts_with("FROM ") && l.ends_with(&format!(" AS {target}"))),
+                "{name}: {dockerfile} has no stage {target}"
             );
         }
         let volumes = service.get("volumes").and_then(Value::as_array);

@@ -1,56 +1,53 @@
-//! The Dockerfiles: multi-stage (a cached dependency layer, then the real
-//! sources), a slim non-root runtime with a health check, consistent with
-//! the workspace layout; and the dependency skeleton their first stage makes.
+//! The Dockerfile: one build stage for every binary (a cached dependency
+//! step, then the real sources), one scratch image per service with only its
+//! binary's file system, non-root with a health check; and the dependency
+//! skeleton its first stage makes. `scripts/compose-e2e.sh` builds and runs
+//! them for real.
 
 use std::path::Path;
 
 use crate::support::{read, repo_root};
 
-/// A Dockerfile, what it builds, the port it serves and whether its binaries
-/// link diesel (and so need the MySQL client library at run time).
+/// The one Dockerfile: every image is a target of it.
+const DOCKERFILE: &str = "Dockerfile";
+
+/// A target of the Dockerfile, the binaries in it and the port it serves.
 struct Image {
-    path: &'static str,
-    crates: &'static [&'static str],
+    target: &'static str,
+    binaries: &'static [&'static str],
     port: u16,
-    links_mysql: bool,
 }
 
 const IMAGES: &[Image] = &[
     Image {
-        path: "Dockerfile.callback",
-        crates: &["callback"],
+        target: "callback",
+        binaries: &["callback"],
         port: 8081,
-        links_mysql: true,
     },
     Image {
-        path: "Dockerfile.admin",
-        crates: &["admin"],
+        target: "admin",
+        binaries: &["admin"],
         port: 8082,
-        links_mysql: true,
     },
     Image {
-        path: "Dockerfile.business",
-        crates: &["business"],
+        target: "business",
+        binaries: &["business"],
         port: 8083,
-        links_mysql: true,
     },
     Image {
-        path: "deploy/gateway/Dockerfile",
-        crates: &["gateway"],
+        target: "gateway",
+        binaries: &["gateway"],
         port: 80,
-        links_mysql: false,
     },
     Image {
-        path: "deploy/wxsim/Dockerfile",
-        crates: &["wxsim"],
+        target: "wxsim",
+        binaries: &["wxsim"],
         port: 9101,
-        links_mysql: false,
     },
     Image {
-        path: "deploy/cloudrun/Dockerfile",
-        crates: &["gateway", "admin", "callback", "business"],
+        target: "cloudrun",
+        binaries: &["gateway", "admin", "callback", "business"],
         port: 80,
-        links_mysql: true,
     },
 ];
 
@@ -140,124 +137,149 @@ fn parse(text: &str) -> Vec<Stage> {
     stages
 }
 
-fn stages_of(image: &Image) -> Vec<Stage> {
-    let stages = parse(&read(image.path));
-    assert!(stages.len() >= 2, "{}: multi-stage", image.path);
+fn stages() -> Vec<Stage> {
+    parse(&read(DOCKERFILE))
+}
+
+fn stage<'a>(stages: &'a [Stage], name: &str) -> &'a Stage {
     stages
+        .iter()
+        .find(|s| s.name().as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{DOCKERFILE}: no `FROM ... AS {name}` stage"))
+}
+
+/// Whether a `RUN` builds `krate` with cargo.
+fn builds(run: &Instruction, krate: &str) -> bool {
+    run.keyword == "RUN"
+        && run.args.contains("cargo build --release --locked")
+        && run
+            .args
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w == ["-p", krate])
 }
 
 #[test]
-fn every_image_builds_in_a_rust_stage_named_build_and_runs_slim() {
-    for image in IMAGES {
-        let stages = stages_of(image);
-        let build = stages
+fn one_rust_stage_builds_every_binary_first_dependencies_then_sources() {
+    let stages = stages();
+    let build = stage(&stages, "build");
+    assert_eq!(build.image(), "rust:1.95-bookworm");
+    let runs = build.all("RUN").collect::<Vec<_>>().join("\n");
+    for package in ["cmake", "pkg-config", "default-libmysqlclient-dev"] {
+        assert!(runs.contains(package), "the build stage installs {package}");
+    }
+    let copy_sources = build
+        .instructions
+        .iter()
+        .position(|i| i.keyword == "COPY" && i.args.split_whitespace().next() == Some("crates"))
+        .expect("the build stage copies crates/");
+    let (before, after) = build.instructions.split_at(copy_sources);
+    assert!(
+        before
             .iter()
-            .find(|s| s.name().as_deref() == Some("build"))
-            .unwrap_or_else(|| panic!("{}: no `FROM ... AS build` stage", image.path));
-        assert_eq!(
-            build.image(),
-            "rust:1.95-bookworm",
-            "{}: the build image",
-            image.path
+            .any(|i| i.keyword == "COPY" && i.args.contains("--from=skeleton")),
+        "the dependency step starts from the skeleton stage"
+    );
+    for krate in ["gateway", "admin", "callback", "business", "wxsim"] {
+        assert!(
+            before.iter().any(|i| builds(i, krate)),
+            "{krate}: dependencies built (and cached) first"
         );
-        let installs = build.all("RUN").collect::<Vec<_>>().join("\n");
-        for package in ["cmake", "pkg-config", "default-libmysqlclient-dev"] {
-            assert!(
-                installs.contains(package),
-                "{}: the build stage installs {package}",
-                image.path
-            );
-        }
-        let runtime = stages.last().expect("stages");
-        assert_eq!(
-            runtime.image(),
-            "debian:bookworm-slim",
-            "{}: the runtime image",
-            image.path
+        assert!(
+            after.iter().any(|i| builds(i, krate)),
+            "{krate}: built from the real sources"
         );
     }
+    for run in build.all("RUN").filter(|r| r.contains("cargo build")) {
+        for cache in ["target=/usr/local/cargo/registry", "target=/src/target"] {
+            assert!(
+                run.contains("--mount=type=cache") && run.contains(cache),
+                "cargo runs with a cache mount at {cache}: {run}"
+            );
+        }
+    }
+    assert_eq!(
+        stages
+            .iter()
+            .filter(|s| s.all("RUN").any(|r| r.contains("cargo build")))
+            .count(),
+        1,
+        "only the build stage compiles"
+    );
+    let skeleton = stage(&stages, "skeleton");
+    assert!(
+        skeleton.all("RUN").any(|r| r.contains("cargo-stubs")),
+        "the skeleton stage runs deploy/docker/cargo-stubs.sh"
+    );
 }
 
 #[test]
-fn dependencies_are_built_before_the_real_sources_are_copied() {
-    for image in IMAGES {
-        let stages = stages_of(image);
-        let build = stages
-            .iter()
-            .find(|s| s.name().as_deref() == Some("build"))
-            .expect("a build stage");
-        let copy_sources = build
-            .instructions
-            .iter()
-            .position(|i| i.keyword == "COPY" && i.args.split_whitespace().next() == Some("crates"))
-            .unwrap_or_else(|| panic!("{}: the build stage copies crates/", image.path));
-        let before = &build.instructions[..copy_sources];
-        let after = &build.instructions[copy_sources..];
+fn every_image_is_a_scratch_file_system_with_only_its_binaries() {
+    let stages = stages();
+    let rootfs = stage(&stages, "rootfs");
+    assert_eq!(rootfs.image(), "debian:bookworm-slim");
+    let runs = rootfs.all("RUN").collect::<Vec<_>>().join("\n");
+    for package in ["ca-certificates", "tzdata", "libmariadb3", "busybox-static"] {
         assert!(
-            before
-                .iter()
-                .any(|i| i.keyword == "COPY" && i.args.contains("--from=skeleton")),
-            "{}: the dependency layer starts from the skeleton stage",
-            image.path
-        );
-        for krate in image.crates {
-            let builds = |part: &[Instruction]| {
-                part.iter().any(|i| {
-                    i.keyword == "RUN"
-                        && i.args.contains("cargo build --release --locked")
-                        && i.args
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .windows(2)
-                            .any(|w| w == ["-p", krate])
-                })
-            };
-            assert!(
-                builds(before),
-                "{}: {krate} dependencies are built (and cached) first",
-                image.path
-            );
-            assert!(
-                builds(after),
-                "{}: {krate} is built from the real sources",
-                image.path
-            );
-        }
-        let skeleton = stages
-            .iter()
-            .find(|s| s.name().as_deref() == Some("skeleton"))
-            .unwrap_or_else(|| panic!("{}: no skeleton stage", image.path));
-        assert!(
-            skeleton.all("RUN").any(|r| r.contains("cargo-stubs")),
-            "{}: the skeleton stage runs deploy/docker/cargo-stubs.sh",
-            image.path
+            runs.contains(package),
+            "the rootfs stage installs {package}"
         );
     }
+    for image in IMAGES {
+        let runtime = stage(&stages, image.target);
+        assert_eq!(runtime.image(), "scratch", "{}", image.target);
+        let copies: Vec<&str> = runtime.all("COPY").collect();
+        assert_eq!(
+            copies,
+            [format!("--from=rootfs /rootfs/{}/ /", image.target).as_str()],
+            "{}: the image is its file system alone",
+            image.target
+        );
+        let made = if image.target == "cloudrun" {
+            runs.contains(&format!(
+                "rootfs /rootfs/cloudrun {} --bash",
+                image.binaries.join(" ")
+            ))
+        } else {
+            runs.contains("for service in admin callback business gateway wxsim; do rootfs \"/rootfs/$service\" \"$service\"")
+        };
+        assert!(
+            made,
+            "{}: its file system holds {:?}",
+            image.target, image.binaries
+        );
+    }
+    assert_eq!(
+        stages.last().and_then(Stage::name).as_deref(),
+        Some("cloudrun"),
+        "a plain `docker build` (Cloud Run's pipeline) makes the one-container image"
+    );
 }
 
 #[test]
 fn the_runtime_is_non_root_with_a_health_check_and_the_service_port() {
+    let stages = stages();
     for image in IMAGES {
-        let stages = stages_of(image);
-        let runtime = stages.last().expect("stages");
+        let runtime = stage(&stages, image.target);
         let user = runtime
             .all("USER")
             .last()
-            .unwrap_or_else(|| panic!("{}: no USER in the runtime stage", image.path));
+            .unwrap_or_else(|| panic!("{}: no USER", image.target));
         let uid = user.split(':').next().unwrap_or_default();
         assert!(
             !matches!(uid, "" | "root" | "0"),
             "{}: the runtime user must not be root: {user}",
-            image.path
+            image.target
         );
         let healthcheck = runtime
             .all("HEALTHCHECK")
             .last()
-            .unwrap_or_else(|| panic!("{}: no HEALTHCHECK", image.path));
+            .unwrap_or_else(|| panic!("{}: no HEALTHCHECK", image.target));
         assert!(
-            healthcheck.contains("CMD"),
-            "{}: HEALTHCHECK runs a command",
-            image.path
+            healthcheck.contains("CMD") && healthcheck.contains("wget"),
+            "{}: HEALTHCHECK fetches the health endpoint with busybox's wget",
+            image.target
         );
         let exposed: Vec<&str> = runtime
             .all("EXPOSE")
@@ -266,7 +288,7 @@ fn the_runtime_is_non_root_with_a_health_check_and_the_service_port() {
         assert!(
             exposed.contains(&image.port.to_string().as_str()),
             "{}: EXPOSE {} (got {exposed:?})",
-            image.path,
+            image.target,
             image.port
         );
         assert!(
@@ -275,22 +297,8 @@ fn the_runtime_is_non_root_with_a_health_check_and_the_service_port() {
                 .chain(runtime.all("CMD"))
                 .next()
                 .is_some(),
-            "{}: the runtime stage says what to run",
-            image.path
-        );
-        let installs = runtime.all("RUN").collect::<Vec<_>>().join("\n");
-        for package in ["ca-certificates", "tzdata"] {
-            assert!(
-                installs.contains(package),
-                "{}: the runtime installs {package}",
-                image.path
-            );
-        }
-        assert_eq!(
-            installs.contains("libmariadb3"),
-            image.links_mysql,
-            "{}: libmariadb3 belongs exactly in the images whose binaries link diesel",
-            image.path
+            "{}: the image says what to run",
+            image.target
         );
     }
 }
@@ -298,26 +306,23 @@ fn the_runtime_is_non_root_with_a_health_check_and_the_service_port() {
 #[test]
 fn everything_copied_from_the_context_exists() {
     let root = repo_root();
-    for image in IMAGES {
-        for stage in stages_of(image) {
-            for args in stage.all("COPY") {
-                let words: Vec<&str> = args.split_whitespace().collect();
-                if words.iter().any(|w| w.starts_with("--from")) {
-                    continue;
-                }
-                let sources: Vec<&str> = words
-                    .iter()
-                    .copied()
-                    .filter(|w| !w.starts_with("--"))
-                    .collect();
-                let (_, sources) = sources.split_last().expect("COPY has a destination");
-                for source in sources {
-                    assert!(
-                        root.join(source).exists(),
-                        "{}: COPY {source}: no such file in the repository",
-                        image.path
-                    );
-                }
+    for stage in stages() {
+        for args in stage.all("COPY") {
+            let words: Vec<&str> = args.split_whitespace().collect();
+            if words.iter().any(|w| w.starts_with("--from")) {
+                continue;
+            }
+            let sources: Vec<&str> = words
+                .iter()
+                .copied()
+                .filter(|w| !w.starts_with("--"))
+                .collect();
+            let (_, sources) = sources.split_last().expect("COPY has a destination");
+            for source in sources {
+                assert!(
+                    root.join(source).exists(),
+                    "COPY {source}: no such file in the repository"
+                );
             }
         }
     }
