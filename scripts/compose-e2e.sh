@@ -10,12 +10,15 @@
 #   3. business scaled to 3: the gateway finds the replicas and spreads
 #      requests over all; one replica killed under load without a failed
 #      request; taken back when it returns
-#   4. down, then up: ticket, tokens, accounts, rules and the administrator's
+#   4. the database container restarted in the middle of 1,000 signed pushes
+#      (tests/compose/pushes.py): every push answered `success` is stored
+#   5. down, then up: ticket, tokens, accounts, rules and the administrator's
 #      password are still there (named volumes)
-#   5. the Cloud Run image alone, with Cloud Run's variables, against the
+#   6. the Cloud Run image alone, with Cloud Run's variables, against the
 #      database container: port 80, x-wx-source pushes stored
 # No registry is needed: scripts/docker-bases.sh makes the base images.
 set -euo pipefail
+export LC_ALL=C
 cd "$(dirname "$0")/.."
 
 say() { echo "==> compose e2e: $*"; }
@@ -180,7 +183,24 @@ eventually "the returned replica taken back" back
 say "the killed replica is served again once it returns"
 compose up -d --no-build --scale business=1 >/dev/null 2>&1
 
-# ---- 4. down and up: everything kept ---------------------------------------------
+# ---- 4. the database restarted mid-stream --------------------------------------
+say "1,000 signed pushes, the database container restarted in the middle"
+python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography
+tag="e2edb$(date +%s)"
+outcome=$(python3 tests/compose/pushes.py "$gateway" "$appid" wxcomponentsim0001 wxsimtoken \
+  abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG 1000 "$tag" 300 \
+  "docker restart $(compose ps -q mysql) >/dev/null")
+wait_healthy 180
+acked=$(json 'len(d["acked"])' <<<"$outcome")
+say "answered success: $acked; otherwise: $(json 'd["refused"]' <<<"$outcome")"
+stored=$(compose exec -T mysql mysql -N -uroot -p"$MYSQL_ROOT_PASSWORD" wxcomponent -e \
+  "SELECT postbody FROM wxcallback_biz WHERE postbody LIKE '%${tag}%'" 2>/dev/null | grep -o "${tag}[0-9]*" | sort -u)
+lost=$(comm -23 <(json '"\n".join(sorted(d["acked"]))' <<<"$outcome") <(echo "$stored"))
+[ -z "$lost" ] || fail "acknowledged but not stored: $(wc -l <<<"$lost") pushes, e.g. $(head -3 <<<"$lost" | tr '\n' ' ')"
+[ "$acked" -gt 0 ] || fail "no push was acknowledged"
+say "every one of the $acked acknowledged pushes is stored ($(wc -l <<<"$stored") stored in all)"
+
+# ---- 5. down and up: everything kept ---------------------------------------------
 token_before=$(admin_get component-access-token | json 'd["data"]["token"]')
 say "down, then up again"
 compose down >/dev/null 2>&1
@@ -193,7 +213,7 @@ listed || fail "the authorized account did not survive"
 admin_get "callback-proxy-rule-list?offset=0&limit=10" | grep -q 'to business' || fail "the forward rule did not survive"
 say "after down/up: password, ticket, component token, account and rule all kept"
 
-# ---- 5. the Cloud Run image ------------------------------------------------------
+# ---- 6. the Cloud Run image ------------------------------------------------------
 say "the Cloud Run image alone, with Cloud Run's variables"
 compose exec -T mysql mysql -uroot -p"$MYSQL_ROOT_PASSWORD" -e \
   "CREATE DATABASE IF NOT EXISTS cloudrun CHARACTER SET utf8mb4; GRANT ALL ON cloudrun.* TO 'wxcomponent'@'%';" 2>/dev/null

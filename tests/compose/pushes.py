@@ -1,0 +1,107 @@
+"""A stream of signed, encrypted WeChat pushes, made here with Python's
+`cryptography` (not the project's own crypto), sent to the platform's
+callback; halfway, a command of the caller's choice runs (the compose test
+restarts the database container with it).
+
+Prints one JSON object: the MsgIds answered `success` (`acked`), and how many
+were answered otherwise (`refused`, with their statuses).
+
+Usage: pushes.py <callback-base-url> <authorizer-appid> <component-appid>
+                 <token> <encoding-aes-key> <count> <tag> <after> <command>
+  <after>   the push after which <command> runs (in the background)
+"""
+
+import base64
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+
+def sha1(*parts):
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def encrypt(key, plaintext, receive_id):
+    """WeChat's message encryption: 16 random bytes, the length (network
+    order), the message, the receiver's appid; PKCS#7 to 32-byte blocks;
+    AES-256-CBC with the key's first 16 bytes as IV."""
+    message = plaintext.encode()
+    raw = os.urandom(16) + struct.pack(">I", len(message)) + message + receive_id.encode()
+    pad = 32 - len(raw) % 32
+    raw += bytes([pad]) * pad
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return base64.b64encode(encryptor.update(raw) + encryptor.finalize()).decode()
+
+
+def main():
+    if len(sys.argv) != 10:
+        sys.exit(__doc__)
+    base, appid, component_appid, token, aes_key, count, tag, after, command = sys.argv[1:]
+    count, after = int(count), int(after)
+    key = base64.b64decode(aes_key + "=")
+    acked, refused = [], {}
+    lock = threading.Lock()
+
+    def push(i):
+        msg_id = f"{tag}{i:06d}"
+        now = str(int(time.time()))
+        plaintext = (
+            f"<xml><ToUserName><![CDATA[gh_{appid[-12:]}]]></ToUserName>"
+            f"<FromUserName><![CDATA[o{msg_id}]]></FromUserName><CreateTime>{now}</CreateTime>"
+            f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event>"
+            f"<EventKey><![CDATA[{msg_id}]]></EventKey></xml>"
+        )
+        encrypted = encrypt(key, plaintext, component_appid)
+        nonce = f"{i:08d}"
+        query = urllib.parse.urlencode(
+            {
+                "signature": sha1(token, now, nonce),
+                "timestamp": now,
+                "nonce": nonce,
+                "openid": f"o{msg_id}",
+                "encrypt_type": "aes",
+                "msg_signature": sha1(token, now, nonce, encrypted),
+            }
+        )
+        body = f"<xml><ToUserName><![CDATA[gh_{appid[-12:]}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        request = urllib.request.Request(
+            f"{base}/wxcallback/biz/{appid}?{query}",
+            data=body.encode(),
+            headers={"Content-Type": "text/xml"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                status, text = answer.status, answer.read().decode()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, ""
+        except OSError as e:
+            status, text = 0, str(e)
+        with lock:
+            if status == 200 and text == "success":
+                acked.append(msg_id)
+            else:
+                refused[str(status)] = refused.get(str(status), 0) + 1
+        if i == after:
+            subprocess.Popen(command, shell=True)
+        # A stream, not a burst: the restart lands in the middle of it.
+        time.sleep(0.02)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(push, range(count)))
+    print(json.dumps({"acked": acked, "refused": refused}))
+
+
+if __name__ == "__main__":
+    main()
