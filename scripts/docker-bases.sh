@@ -46,7 +46,33 @@ if ! have "$debian"; then
   fi
   say "importing $debian"
   docker import --change 'CMD ["bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    "$rootfs_tar" "$debian" >/dev/null
+    "$rootfs_tar" "$debian-debootstrap" >/dev/null
+  # The official image's package sources, security updates included, and
+  # those updates applied: without them the MySQL client library is an
+  # older release (10.11.18 here), with which a service started a second
+  # time on a database runs its last migration again and fails.
+  context=$(mktemp -d)
+  security=${mirror%/debian}/debian-security
+  cat >"$context/debian.sources" <<SOURCES
+Types: deb
+URIs: $mirror
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  printf '%s\n' "FROM $debian-debootstrap" \
+    'COPY debian.sources /etc/apt/sources.list.d/debian.sources' \
+    'RUN rm -f /etc/apt/sources.list && apt-get update && apt-get -y upgrade && rm -rf /var/lib/apt/lists/*' \
+    >"$context/Dockerfile"
+  docker build --network host -q -t "$debian" "$context" >/dev/null
+  docker rmi "$debian-debootstrap" >/dev/null
+  rm -rf "$context"
 fi
 
 if ! have "$rust"; then
