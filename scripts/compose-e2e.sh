@@ -22,7 +22,11 @@ export LC_ALL=C
 cd "$(dirname "$0")/.."
 
 say() { echo "==> compose e2e: $*"; }
-fail() { echo "compose e2e FAILED: $*" >&2; exit 1; }
+fail() {
+  echo "compose e2e FAILED: $*" >&2
+  compose logs --tail 40 >&2 2>/dev/null || true
+  exit 1
+}
 
 if ! docker info >/dev/null 2>&1; then
   say "SKIPPED: no Docker engine answers here (docker info failed)"
@@ -125,14 +129,14 @@ login() {
 }
 admin_get() { curl -fsS -H "authorization: Bearer $jwt" "$gateway/wxcomponent/admin/$1"; }
 
-[ "$(sim push-ticket | json 'd["delivered"]')" = True ] || fail "the ticket push was not delivered"
+[ "$(sim push-ticket | json 'd["push"]["delivered"]')" = True ] || fail "the ticket push was not delivered"
 jwt=$(login)
 ticket_has_value() { [ -n "$(admin_get ticket | json 'd["data"]["ticket"]')" ]; }
 eventually "the ticket stored" ticket_has_value
 appid=wxcomposeofficial1
 code=$(sim pre-auth-code | json 'd["pre_auth_code"]')
 [ "$(sim authorize --pre-auth-code "$code" --appid "$appid" | json 'd["push"]["delivered"]')" = True ] || fail "authorization push"
-listed() { admin_get "authorizer-list?offset=0&limit=50" | grep -q "\"$appid\""; }
+listed() { admin_get "authorizer-list?offset=0&limit=20&q=$appid" | grep -q "\"$appid\""; }
 eventually "the authorized account listed" listed
 rule=$(curl -fsS -X PUT -H "authorization: Bearer $jwt" -H 'content-type: application/json' \
   -d '{"name":"to business","infoType":"","msgType":"text","event":"","open":1,"data":{"port":8083,"path":"/api/wx/message/$APPID$"}}' \
@@ -189,10 +193,12 @@ python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q crypto
 tag="e2edb$(date +%s)"
 outcome=$(python3 tests/compose/pushes.py "$gateway" "$appid" wxcomponentsim0001 wxsimtoken \
   abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG 1000 "$tag" 300 \
-  "docker restart $(compose ps -q mysql) >/dev/null")
+  "docker restart -t 2 $(compose ps -q mysql) >/dev/null")
 wait_healthy 180
 acked=$(json 'len(d["acked"])' <<<"$outcome")
-say "answered success: $acked; otherwise: $(json 'd["refused"]' <<<"$outcome")"
+during=$(json 'd["during_command"]' <<<"$outcome")
+say "answered success: $acked; otherwise: $(json 'd["refused"]' <<<"$outcome"); answered while the database restarted: $during"
+[ "$during" -gt 0 ] || fail "the database restart was not in the middle of the stream"
 stored=$(compose exec -T mysql mysql -N -uroot -p"$MYSQL_ROOT_PASSWORD" wxcomponent -e \
   "SELECT postbody FROM wxcallback_biz WHERE postbody LIKE '%${tag}%'" 2>/dev/null | grep -o "${tag}[0-9]*" | sort -u)
 lost=$(comm -23 <(json '"\n".join(sorted(d["acked"]))' <<<"$outcome") <(echo "$stored"))

@@ -3,8 +3,9 @@
 callback; halfway, a command of the caller's choice runs (the compose test
 restarts the database container with it).
 
-Prints one JSON object: the MsgIds answered `success` (`acked`), and how many
-were answered otherwise (`refused`, with their statuses).
+Prints one JSON object: the MsgIds answered `success` (`acked`), how many
+were answered otherwise (`refused`, by status), and how many answers came
+while the command ran (`during_command`).
 
 Usage: pushes.py <callback-base-url> <authorizer-appid> <component-appid>
                  <token> <encoding-aes-key> <count> <tag> <after> <command>
@@ -93,14 +94,26 @@ def main():
                 acked.append(msg_id)
             else:
                 refused[str(status)] = refused.get(str(status), 0) + 1
+            if running.is_set():
+                during[0] += 1
         if i == after:
-            subprocess.Popen(command, shell=True)
+            threading.Thread(target=run_command, daemon=True).start()
         # A stream, not a burst: the restart lands in the middle of it.
-        time.sleep(0.02)
+        time.sleep(0.05)
+
+    running = threading.Event()
+    during = [0]
+
+    def run_command():
+        running.set()
+        subprocess.run(command, shell=True, check=False)
+        running.clear()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(push, range(count)))
-    print(json.dumps({"acked": acked, "refused": refused}))
+    # How many pushes were answered while the command ran: the restart
+    # really was in the middle of the stream.
+    print(json.dumps({"acked": acked, "refused": refused, "during_command": during[0]}))
 
 
 if __name__ == "__main__":
