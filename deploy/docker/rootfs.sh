@@ -12,12 +12,17 @@ shift
 bash=no
 mkdir -p "$dest/usr/local/bin" "$dest/bin" "$dest/etc/ssl/certs" "$dest/usr/share" "$dest/tmp" "$dest/app/data"
 
-# Copies a file and the libraries it loads, keeping their paths.
-with_libs() {
-  cp -L --parents "$1" "$dest"
+# Copies the libraries a file loads, keeping their paths.
+libs_of() {
   ldd "$1" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | while read -r lib; do
     [ -e "$dest$lib" ] || cp -L --parents "$lib" "$dest"
   done
+}
+
+# Copies a file and the libraries it loads, keeping their paths.
+with_libs() {
+  cp -L --parents "$1" "$dest"
+  libs_of "$1"
 }
 
 for binary in "$@"; do
@@ -25,9 +30,7 @@ for binary in "$@"; do
     --bash) bash=yes; continue ;;
   esac
   install -m 0755 "/out/$binary" "$dest/usr/local/bin/$binary"
-  ldd "/out/$binary" | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | while read -r lib; do
-    [ -e "$dest$lib" ] || cp -L --parents "$lib" "$dest"
-  done
+  libs_of "/out/$binary"
   # MySQL 8's caching_sha2_password and friends are plugins libmariadb loads
   # at connect time.
   if ldd "/out/$binary" | grep -q libmariadb; then
@@ -36,7 +39,6 @@ for binary in "$@"; do
     done
   fi
 done
-rm -rf "$dest/out"
 
 if [ "$bash" = yes ]; then
   with_libs /bin/bash

@@ -156,12 +156,12 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
                     .get(appid)
                     .is_some_and(|e| matches!(e.kind, ComponentEventKind::Unauthorized { .. }))
             };
-            let mut stored = 0;
+            let mut stored = Vec::new();
             for row in rows.iter().filter(|r| !meanwhile.contains_key(&r.appid)) {
                 authorizers::save(conn, row)?;
-                authorization_failures::clear(conn, &row.appid)?;
-                stored += 1;
+                stored.push(row.appid.as_str());
             }
+            authorization_failures::clear(conn, &stored)?;
             let gone: Vec<String> = present
                 .into_iter()
                 .filter(|a| !keep.contains(a) && (revoked(a) || !meanwhile.contains_key(a)))
@@ -169,7 +169,7 @@ pub async fn pull(state: &AppState) -> Result<PullSummary, AdminError> {
             for appid in &gone {
                 authorizers::remove(conn, appid)?;
             }
-            Ok((stored, gone))
+            Ok((stored.len(), gone))
         })
         .await?;
     for appid in &removed {

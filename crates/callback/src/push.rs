@@ -101,7 +101,7 @@ fn apply_in_transaction(
         ComponentEventKind::VerifyTicket { ticket } => store::save_ticket(conn, ticket),
         ComponentEventKind::Unauthorized { authorizer_appid } => {
             authorizers::remove(conn, authorizer_appid)?;
-            authorization_failures::clear(conn, authorizer_appid)?;
+            authorization_failures::clear(conn, &[authorizer_appid.as_str()])?;
             bindings::set_state_of(conn, authorizer_appid, bindings::STATE_UNAUTHORIZED)?;
             Ok(())
         }

@@ -182,7 +182,7 @@ pub async fn store_details(tokens: &TokenManager, appid: &str) -> Result<(), Tok
         .run(move |conn| {
             let stored = authorizers::store_details(conn, &lookup, &details)?;
             if stored {
-                authorization_failures::clear(conn, &lookup)?;
+                authorization_failures::clear(conn, &[lookup.as_str()])?;
             }
             Ok(stored)
         })

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use actix_files::NamedFile;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use crate::state::AppState;
 
@@ -116,17 +116,12 @@ async fn built_in_file(req: HttpRequest, path: web::Path<String>) -> HttpRespons
         .get(actix_web::http::header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
-    let mut answer = if current {
+    let mut answer = built_in(if current {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
-    };
-    answer
-        .insert_header(("etag", tag))
-        .insert_header(("cache-control", "no-cache"));
-    for header in SECURITY_HEADERS {
-        answer.insert_header(*header);
-    }
+    });
+    answer.insert_header(("etag", tag));
     if current {
         return answer.finish();
     }
@@ -152,14 +147,19 @@ async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             }
         }
     }
-    let mut answer = HttpResponse::Ok();
-    answer
+    built_in(HttpResponse::Ok())
         .content_type("text/html; charset=utf-8")
-        .insert_header(("cache-control", "no-cache"));
+        .body(BUILT_IN)
+}
+
+/// What every built-in console answer carries: `no-cache` (use only after
+/// revalidating) and [`SECURITY_HEADERS`].
+fn built_in(mut answer: HttpResponseBuilder) -> HttpResponseBuilder {
+    answer.insert_header(("cache-control", "no-cache"));
     for header in SECURITY_HEADERS {
         answer.insert_header(*header);
     }
-    answer.body(BUILT_IN)
+    answer
 }
 
 /// A relative path without `..`, `.` or backslashes, else `None`.

@@ -1,4 +1,4 @@
-//! The user's own release flow (`../shared/seeds/004_*`: 草稿箱 → 模板 →
+//! The user's own release flow (their document "004", the seed of this: 草稿箱 → 模板 →
 //! 提交代码 with `ext_json` → 设置第三方平台服务器域名 → 配置小程序服务器域名 →
 //! 设置小程序用户隐私保护指引 → 提交审核 → 发布) walked through the console
 //! routes against wxsim for one mini program, each step checked in WeChat's

@@ -64,9 +64,13 @@ pub fn record(
     Ok(())
 }
 
-/// Forgets `appid`'s failure: its authorization has now been completed.
-pub fn clear(conn: &mut DbConnection, appid: &str) -> Result<(), DbError> {
-    diesel::delete(failures::table.find(appid)).execute(conn)?;
+/// Forgets the failures of `appids`: their authorizations have now been
+/// completed (one statement for a whole pull of accounts).
+pub fn clear(conn: &mut DbConnection, appids: &[&str]) -> Result<(), DbError> {
+    if appids.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(failures::table.filter(failures::appid.eq_any(appids))).execute(conn)?;
     Ok(())
 }
 
