@@ -7,6 +7,7 @@
 mod authorization;
 pub mod error;
 pub mod inbound;
+pub mod intake;
 mod push;
 pub mod records;
 pub mod refusals;
@@ -42,8 +43,8 @@ pub struct CallbackState {
     pub db: Db,
     /// Tokens for `api_query_auth` and the release check.
     pub tokens: TokenManager,
-    /// Forward rules.
-    pub rules: rules::RuleCache,
+    /// Where pushes are stored (group commit).
+    pub intake: intake::Intake,
     /// Client for forwarding to business services.
     pub http: reqwest::Client,
     /// Appids whose pushes get the full-network-release answers.
@@ -83,13 +84,22 @@ impl Application {
         let cb = settings.callback.clone();
         let (listener, local) = listen(&cb.host, cb.port)?;
         let refusals = Arc::new(refusals::RefusalCounter::default());
+        let intake = intake::Intake::start(
+            db.clone(),
+            Arc::new(rules::RuleCache::default()),
+            cb.forward_host.clone(),
+            intake::IntakeLimits {
+                writers: cb.store_writers,
+                batch_max: cb.store_batch_max,
+            },
+        );
         let state = web::Data::new(CallbackState {
             release_appids: cb.release_test_appids(),
             settings: cb,
             crypt,
             db: db.clone(),
             tokens: tokens.clone(),
-            rules: rules::RuleCache::default(),
+            intake,
             http,
             refusals: refusals.clone(),
         });

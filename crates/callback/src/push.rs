@@ -1,26 +1,27 @@
-//! What happens to a verified push: stored with its de-duplication key before
-//! anything else, its effects applied, forwarded by rule or answered for the
-//! release check, and the answer remembered for WeChat's retries.
+//! What happens to a verified push: stored with its de-duplication key and its
+//! effects before anything else ([`crate::intake`]), forwarded by rule or
+//! answered for the release check, and the answer remembered for WeChat's
+//! retries (with the key itself when it is known at once).
 
 use std::time::Duration;
 
-use common::db::audits::{self, Decision};
-use common::db::{authorization_failures, authorizers, bindings, now, DbError};
+use common::db::audits::Decision;
+use common::db::now;
 use common::message::{
     AuditResult, ComponentEvent, ComponentEventKind, Message, PassiveReply, RawFields,
 };
-use common::tokens::{store, TokenKey};
+use common::tokens::TokenKey;
 use sha1::{Digest, Sha1};
 
 use crate::error::CallbackError;
 use crate::forward::Forward;
 use crate::inbound::{seal, Opened};
+use crate::intake::{Push, PushKind};
 use crate::records::{self, BizRecord, Claim, ComponentRecord};
 use crate::release::{self, ReleaseAnswer};
 use crate::{rules, CallbackState};
 
-/// The answer Cloud Run's container probe and every unanswered push get.
-pub const SUCCESS: &str = "success";
+pub use crate::intake::SUCCESS;
 
 /// Handles a push to the component URL (授权事件URL); answers the wire body.
 pub async fn component(
@@ -34,23 +35,21 @@ pub async fn component(
     }
     let event = ComponentEvent::from_raw(raw.clone())?;
     let key = dedup_key("component", &[&opened.plaintext]);
-    let record = ComponentRecord {
-        create_time: event.create_time,
-        info_type: event.info_type().to_string(),
-        body: opened.plaintext.clone(),
-    };
-    let effect = event.kind.clone();
-    let claim_key = key.clone();
-    let claim = state
-        .db
-        .run(move |conn| {
-            records::claim(conn, &claim_key, |conn| {
-                records::insert_component(conn, &record)?;
-                apply_in_transaction(conn, &effect)
-            })
+    let stored = state
+        .intake
+        .store(Push {
+            key: key.clone(),
+            kind: PushKind::Component {
+                record: ComponentRecord {
+                    create_time: event.create_time,
+                    info_type: event.info_type().to_string(),
+                    body: opened.plaintext.clone(),
+                },
+                effect: event.kind.clone(),
+            },
         })
         .await?;
-    if let Claim::Duplicate(answer) = claim {
+    if let Claim::Duplicate(answer) = stored.claim {
         tracing::info!(
             info_type = event.info_type(),
             "retry of a stored component push"
@@ -73,11 +72,7 @@ pub async fn component(
             tracing::info!(%info_type, "component push recorded");
         }
     }
-    let rules = state
-        .rules
-        .rules(&state.db, &state.settings.forward_host)
-        .await?;
-    if let Some(rule) = rules::for_component(&rules, event.info_type()) {
+    if let Some(rule) = rules::for_component(&stored.rules, event.info_type()) {
         let forward = Forward {
             rule,
             appid: "",
@@ -88,25 +83,7 @@ pub async fn component(
         };
         forward.send(&state.http, state.forward_timeout()).await;
     }
-    remember(state, &key, SUCCESS).await;
     Ok(SUCCESS.into())
-}
-
-/// Database effects that must commit together with the record.
-fn apply_in_transaction(
-    conn: &mut common::db::DbConnection,
-    kind: &ComponentEventKind,
-) -> Result<(), DbError> {
-    match kind {
-        ComponentEventKind::VerifyTicket { ticket } => store::save_ticket(conn, ticket),
-        ComponentEventKind::Unauthorized { authorizer_appid } => {
-            authorizers::remove(conn, authorizer_appid)?;
-            authorization_failures::clear(conn, &[authorizer_appid.as_str()])?;
-            bindings::set_state_of(conn, authorizer_appid, bindings::STATE_UNAUTHORIZED)?;
-            Ok(())
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Handles a push to the biz URL (消息与事件URL) of `appid`.
@@ -122,35 +99,33 @@ pub async fn biz(
     }
     let msg = Message::from_raw(raw.clone())?;
     let key = dedup_key("biz", &[appid, &msg.dedup_key()]);
-    let record = BizRecord {
-        create_time: msg.create_time,
-        to_user_name: msg.to_user_name.clone(),
-        appid: appid.to_string(),
-        msg_type: msg.msg_type().to_string(),
-        event: msg.event().unwrap_or_default().to_string(),
-        body: opened.plaintext.clone(),
-    };
-    let decision = audit_decision(appid, &msg);
-    let claim_key = key.clone();
-    let audited = appid.to_string();
-    let claim = state
-        .db
-        .run(move |conn| {
-            records::claim(conn, &claim_key, |conn| {
-                records::insert_biz(conn, &record)?;
-                match &decision {
-                    // The mini program's audit state changes with the record.
-                    Some(decision) => audits::decided(conn, &audited, decision),
-                    None => Ok(()),
-                }
-            })
+    let release_check = is_release_appid(state, appid) && release::answer(&msg).is_some();
+    let stored = state
+        .intake
+        .store(Push {
+            key: key.clone(),
+            kind: PushKind::Biz {
+                record: BizRecord {
+                    create_time: msg.create_time,
+                    to_user_name: msg.to_user_name.clone(),
+                    appid: appid.to_string(),
+                    msg_type: msg.msg_type().to_string(),
+                    event: msg.event().unwrap_or_default().to_string(),
+                    body: opened.plaintext.clone(),
+                },
+                audit: audit_decision(appid, &msg),
+                release_check,
+            },
         })
         .await?;
-    if let Claim::Duplicate(answer) = claim {
+    if let Claim::Duplicate(answer) = stored.claim {
         tracing::info!(%appid, msg_type = msg.msg_type(), "retry of a stored push");
         return Ok(answer_of_duplicate(state, &key, answer).await);
     }
-    let reply = reply_to(state, appid, &opened, &raw, &msg, request_id).await?;
+    if stored.answered {
+        return Ok(SUCCESS.into());
+    }
+    let reply = reply_to(state, appid, &opened, &raw, &msg, &stored.rules, request_id).await?;
     let wire = seal(state.crypt.as_ref(), &opened, &reply);
     remember(state, &key, &wire).await;
     Ok(wire)
@@ -179,9 +154,10 @@ async fn reply_to(
     opened: &Opened,
     raw: &RawFields,
     msg: &Message,
+    rules: &[rules::Rule],
     request_id: Option<&str>,
 ) -> Result<String, CallbackError> {
-    if state.release_appids.iter().any(|a| a == appid) {
+    if is_release_appid(state, appid) {
         if let Some(answer) = release::answer(msg) {
             return Ok(match answer {
                 ReleaseAnswer::Reply(reply) => {
@@ -199,11 +175,7 @@ async fn reply_to(
             });
         }
     }
-    let rules = state
-        .rules
-        .rules(&state.db, &state.settings.forward_host)
-        .await?;
-    let Some(rule) = rules::for_biz(&rules, msg.msg_type(), msg.event().unwrap_or_default()) else {
+    let Some(rule) = rules::for_biz(rules, msg.msg_type(), msg.event().unwrap_or_default()) else {
         return Ok(SUCCESS.into());
     };
     let forward = Forward {
@@ -220,6 +192,10 @@ async fn reply_to(
             None => SUCCESS.into(),
         },
     )
+}
+
+fn is_release_appid(state: &CallbackState, appid: &str) -> bool {
+    state.release_appids.iter().any(|a| a == appid)
 }
 
 fn is_container_probe(opened: &Opened, raw: &RawFields) -> bool {

@@ -1,13 +1,15 @@
 //! Storing pushes before they are acknowledged, and recognising WeChat's
 //! retries: a push is claimed in one transaction that inserts its
-//! de-duplication key, its record and its database effects; a retry finds the
-//! key and gets the first answer.
+//! de-duplication key, its record and its database effects (batched with the
+//! pushes that arrived with it, [`crate::intake`]); a retry finds the key and
+//! gets the first answer.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use common::db::schema::{wxcallback_biz, wxcallback_component, wxcallback_dedup};
 use common::db::{now, stored_time, DbConnection, DbError};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// Whether this push is new.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,53 +48,101 @@ pub struct BizRecord {
     pub body: String,
 }
 
-/// Claims `key` and runs `write` in the same transaction, or reports a retry.
-pub fn claim<F>(conn: &mut DbConnection, key: &str, write: F) -> Result<Claim, DbError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<(), DbError>,
-{
-    let result = conn.transaction::<_, DbError, _>(|conn| {
-        diesel::insert_into(wxcallback_dedup::table)
-            .values(wxcallback_dedup::dedupkey.eq(key))
-            .execute(conn)?;
-        write(conn)
-    });
-    match result {
-        Ok(()) => Ok(Claim::New),
-        Err(DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {
-            Ok(Claim::Duplicate(load_response(conn, key)?.flatten()))
+/// One multi-row INSERT on either backend: diesel's `MultiConnection` has
+/// no batch insert of its own, each backend's connection has.
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConnection::Mysql(c) => diesel::insert_into($table).values($rows).execute(c),
+            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
         }
-        Err(e) => Err(e),
+    };
+}
+
+/// A push to claim: its de-duplication key, the answer already known (stored
+/// with the key, so a retry gets it), and its row.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPush<'a> {
+    /// The de-duplication key.
+    pub key: &'a str,
+    /// The answer, when it is known before the push is handled.
+    pub answer: Option<&'a str>,
+    /// The record.
+    pub record: Row<'a>,
+}
+
+/// The record of a push, of either table.
+#[derive(Debug, Clone, Copy)]
+pub enum Row<'a> {
+    /// For `wxcallback_component`.
+    Component(&'a ComponentRecord),
+    /// For `wxcallback_biz`.
+    Biz(&'a BizRecord),
+}
+
+/// Claims every push of a batch, in order: a key already stored (or met
+/// earlier in the batch) is a retry; the others are inserted with their
+/// records, one multi-row statement per table. Run it inside a transaction:
+/// a key claimed concurrently by another replica fails the statement, and
+/// the caller claims the pushes again one by one.
+pub fn claim_all(conn: &mut DbConnection, pushes: &[NewPush<'_>]) -> Result<Vec<Claim>, DbError> {
+    let keys: Vec<&str> = pushes.iter().map(|p| p.key).collect();
+    let known: HashMap<String, Option<String>> = wxcallback_dedup::table
+        .filter(wxcallback_dedup::dedupkey.eq_any(&keys))
+        .select((wxcallback_dedup::dedupkey, wxcallback_dedup::response))
+        .load::<(String, Option<String>)>(conn)?
+        .into_iter()
+        .collect();
+    let received = now();
+    let mut claimed: HashSet<&str> = HashSet::new();
+    let mut claims = Vec::with_capacity(pushes.len());
+    let mut new_keys = Vec::new();
+    let mut component_rows = Vec::new();
+    let mut biz_rows = Vec::new();
+    for push in pushes {
+        if let Some(answer) = known.get(push.key) {
+            claims.push(Claim::Duplicate(answer.clone()));
+            continue;
+        }
+        if !claimed.insert(push.key) {
+            // The same push twice in one batch: the second is a retry.
+            claims.push(Claim::Duplicate(None));
+            continue;
+        }
+        new_keys.push((
+            wxcallback_dedup::dedupkey.eq(push.key),
+            wxcallback_dedup::response.eq(push.answer),
+            wxcallback_dedup::createtime.eq(received),
+        ));
+        match push.record {
+            Row::Component(record) => component_rows.push((
+                wxcallback_component::receivetime.eq(received),
+                wxcallback_component::createtime.eq(stored_time(record.create_time)),
+                wxcallback_component::infotype.eq(record.info_type.as_str()),
+                wxcallback_component::postbody.eq(record.body.as_str()),
+            )),
+            Row::Biz(record) => biz_rows.push((
+                wxcallback_biz::receivetime.eq(received),
+                wxcallback_biz::createtime.eq(stored_time(record.create_time)),
+                wxcallback_biz::tousername.eq(record.to_user_name.as_str()),
+                wxcallback_biz::appid.eq(record.appid.as_str()),
+                wxcallback_biz::msgtype.eq(record.msg_type.as_str()),
+                wxcallback_biz::event.eq(record.event.as_str()),
+                wxcallback_biz::postbody.eq(record.body.as_str()),
+            )),
+        }
+        claims.push(Claim::New);
     }
-}
-
-/// Writes a component push record.
-pub fn insert_component(conn: &mut DbConnection, record: &ComponentRecord) -> Result<(), DbError> {
-    diesel::insert_into(wxcallback_component::table)
-        .values((
-            wxcallback_component::receivetime.eq(now()),
-            wxcallback_component::createtime.eq(stored_time(record.create_time)),
-            wxcallback_component::infotype.eq(&record.info_type),
-            wxcallback_component::postbody.eq(&record.body),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Writes a biz push record.
-pub fn insert_biz(conn: &mut DbConnection, record: &BizRecord) -> Result<(), DbError> {
-    diesel::insert_into(wxcallback_biz::table)
-        .values((
-            wxcallback_biz::receivetime.eq(now()),
-            wxcallback_biz::createtime.eq(stored_time(record.create_time)),
-            wxcallback_biz::tousername.eq(&record.to_user_name),
-            wxcallback_biz::appid.eq(&record.appid),
-            wxcallback_biz::msgtype.eq(&record.msg_type),
-            wxcallback_biz::event.eq(&record.event),
-            wxcallback_biz::postbody.eq(&record.body),
-        ))
-        .execute(conn)?;
-    Ok(())
+    if !new_keys.is_empty() {
+        insert_all!(conn, wxcallback_dedup::table, &new_keys)?;
+    }
+    if !component_rows.is_empty() {
+        insert_all!(conn, wxcallback_component::table, &component_rows)?;
+    }
+    if !biz_rows.is_empty() {
+        insert_all!(conn, wxcallback_biz::table, &biz_rows)?;
+    }
+    Ok(claims)
 }
 
 /// Remembers the answer given to the push `key`.

@@ -2,10 +2,11 @@
 //! `common::forward::store`'s, targets and matching `common::forward`'s,
 //! shared with the admin.
 //!
-//! Every push reads the whole table (one query; the console manages tens of
-//! rules) and reuses the parsed rules only while the rows are equal to the
-//! ones they were parsed from, so a rule changed by the admin service — in
-//! another process, in any replica — takes effect on the next push. Whole
+//! Every batch of pushes ([`crate::intake`]) reads the whole table in its
+//! transaction (one query; the console manages tens of rules) and reuses the
+//! parsed rules only while the rows are equal to the ones they were parsed
+//! from, so a rule changed by the admin service — in another process, in any
+//! replica — takes effect on the next batch. Whole
 //! rows, not a summary: the former fingerprint (row count, highest id,
 //! latest `updatetime`) missed a second edit within the same second, as
 //! `updatetime` has whole seconds, and served the first edit until the next
@@ -13,7 +14,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use common::db::{Db, DbError};
+use common::db::{DbConnection, DbError};
 use common::forward::is_active;
 use common::forward::store::{self, StoredRule};
 use common::forward::Target;
@@ -31,8 +32,12 @@ pub struct RuleCache {
 
 impl RuleCache {
     /// The open HTTP rules, parsed again when any row changed.
-    pub async fn rules(&self, db: &Db, forward_host: &str) -> Result<Arc<Vec<Rule>>, DbError> {
-        let rows = db.run(store::all).await?;
+    pub fn parsed(
+        &self,
+        conn: &mut DbConnection,
+        forward_host: &str,
+    ) -> Result<Arc<Vec<Rule>>, DbError> {
+        let rows = store::all(conn)?;
         if let Some((seen, rules)) = self.lock().as_ref() {
             if *seen == rows {
                 return Ok(Arc::clone(rules));

@@ -132,6 +132,11 @@ pub struct CallbackSettings {
     pub forward_host: String,
     /// Largest push body accepted.
     pub max_body_bytes: usize,
+    /// Threads storing pushes on MySQL, each committing a batch while the
+    /// next one fills (SQLite always has one writer).
+    pub store_writers: usize,
+    /// Most pushes committed in one transaction.
+    pub store_batch_max: usize,
     /// Comma-separated appids WeChat's full-network-release check uses; only
     /// their pushes get the check's special answers.
     pub release_test_appids: String,
@@ -451,6 +456,8 @@ max_clock_skew_secs = 300
 forward_timeout_ms = 4500
 forward_host = "127.0.0.1"
 max_body_bytes = 1048576
+store_writers = 2
+store_batch_max = 256
 release_test_appids = "wx570bc396a51b8ff8,wxd101a85aa106f53e"
 cloudrun_env_id = ""
 cloudrun_service = ""

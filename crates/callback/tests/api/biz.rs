@@ -541,3 +541,121 @@ async fn json_pushes_get_json_replies() {
         "the envelope is JSON too: {outcome}"
     );
 }
+
+#[tokio::test]
+async fn a_burst_is_stored_once_per_push_and_every_push_gets_its_own_answer() {
+    let stack = Stack::start().await;
+    let business = start_business(
+        "<xml><ToUserName><![CDATA[user]]></ToUserName><FromUserName><![CDATA[gh]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[clicked]]></Content></xml>",
+        Duration::ZERO,
+    )
+    .await;
+    add_rule(
+        &stack,
+        "event",
+        "CLICK",
+        json!({"url": business.url, "path": "/hook", "format": "xml"}),
+    )
+    .await;
+    let click = |n: u64| {
+        format!(
+            "<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[clicker{n}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[k{n}]]></EventKey></xml>",
+            crate::support::now()
+        )
+    };
+    // 150 texts no rule forwards, 30 forwarded clicks, and every push twice,
+    // all at once: the writers batch whatever arrives together.
+    let mut pushes: Vec<(String, String, bool)> = (0..150)
+        .map(|n| {
+            let (query, body) =
+                stack.seal_push(&text_message("gh", &format!("u{n}"), "hi", 1000 + n), "gh");
+            (format!("/wxcallback/biz/{APPID}{query}"), body, false)
+        })
+        .collect();
+    pushes.extend((0..30).map(|n| {
+        let (query, body) = stack.seal_push(&click(n), "gh");
+        (format!("/wxcallback/biz/{APPID}{query}"), body, true)
+    }));
+    let sends = pushes
+        .iter()
+        .chain(pushes.iter())
+        .map(|(path, body, _)| stack.post(path, body.clone()));
+    let answers = futures::future::join_all(sends).await;
+    let (first, again) = answers.split_at(pushes.len());
+    for ((answer, retry), (_, _, forwarded)) in first.iter().zip(again).zip(&pushes) {
+        assert_eq!(answer.0, 200, "{answer:?}");
+        if *forwarded {
+            assert!(
+                answer.1.contains("<Encrypt>"),
+                "a forwarded click gets the sealed reply: {answer:?}"
+            );
+        } else {
+            assert_eq!(answer.1, "success");
+        }
+        // A delivery and its retry: one of them is the first; both answer alike.
+        assert_eq!(retry.0, 200, "{retry:?}");
+        assert_eq!(
+            retry.1.contains("<Encrypt>"),
+            answer.1.contains("<Encrypt>"),
+            "{answer:?} vs {retry:?}"
+        );
+    }
+    assert_eq!(biz_records(&stack).await, 180);
+    assert_eq!(
+        business.seen.lock().expect("lock").len(),
+        30,
+        "each click forwarded once"
+    );
+    let remembered: i64 = stack
+        .db
+        .run(|conn| {
+            use common::db::schema::wxcallback_dedup;
+            Ok(wxcallback_dedup::table
+                .filter(wxcallback_dedup::response.is_not_null())
+                .count()
+                .get_result(conn)?)
+        })
+        .await
+        .expect("count");
+    assert_eq!(
+        remembered, 180,
+        "every answer is remembered for later retries"
+    );
+}
+
+#[tokio::test]
+async fn a_push_the_database_refuses_fails_alone_in_its_batch() {
+    let stack = Stack::start().await;
+    // ToUserName longer than its column (64): MySQL refuses the row, SQLite
+    // (no lengths) stores it. Either way the others of the burst are stored.
+    let long_to = "g".repeat(100);
+    let (bad_query, bad_body) = stack.seal_push(&text_message(&long_to, "bad", "x", 1), &long_to);
+    let bad_path = format!("/wxcallback/biz/{APPID}{bad_query}");
+    let good: Vec<(String, String)> = (0..60)
+        .map(|n| {
+            let (query, body) =
+                stack.seal_push(&text_message("gh", &format!("g{n}"), "ok", 2000 + n), "gh");
+            (format!("/wxcallback/biz/{APPID}{query}"), body)
+        })
+        .collect();
+    let sends = good
+        .iter()
+        .map(|(path, body)| stack.post(path, body.clone()))
+        .chain(std::iter::once(stack.post(&bad_path, bad_body.clone())));
+    let answers = futures::future::join_all(sends).await;
+    let (bad, good_answers) = answers.split_last().expect("answers");
+    for answer in good_answers {
+        assert_eq!(answer, &(200, "success".to_string()));
+    }
+    let stored = biz_records(&stack).await;
+    match stack.db.backend() {
+        common::db::Backend::Mysql => {
+            assert_eq!(bad.0, 503, "the refused push is not acknowledged: {bad:?}");
+            assert_eq!(stored, 60);
+        }
+        common::db::Backend::Sqlite => {
+            assert_eq!(bad, &(200, "success".to_string()));
+            assert_eq!(stored, 61);
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! 授权事件URL: tickets land, authorizations make authorizers, unauthorize removes them.
 
 use crate::support::Stack;
-use callback::records::{insert_component, ComponentRecord};
 use common::db::schema::{authorizers, comm, wxcallback_component, wxtoken};
+use common::db::{now, stored_time};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -324,14 +324,20 @@ async fn store_unfinished_push(
          <AuthorizationCodeExpiredTime>{expires}</AuthorizationCodeExpiredTime></xml>",
         component = stack.sim_settings.component_appid,
     );
-    let record = ComponentRecord {
-        create_time: created,
-        info_type: info_type.to_string(),
-        body,
-    };
+    let info_type = info_type.to_string();
     stack
         .db
-        .run(move |conn| insert_component(conn, &record))
+        .run(move |conn| {
+            diesel::insert_into(wxcallback_component::table)
+                .values((
+                    wxcallback_component::receivetime.eq(now()),
+                    wxcallback_component::createtime.eq(stored_time(created)),
+                    wxcallback_component::infotype.eq(info_type),
+                    wxcallback_component::postbody.eq(body),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
         .await
         .expect("record stored");
 }
