@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod forward;
 #[cfg(feature = "testing")]
 pub mod loopback;
+pub mod memory;
 pub mod message;
 #[cfg(feature = "web")]
 pub mod request_log;

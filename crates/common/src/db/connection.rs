@@ -30,7 +30,9 @@ pub enum Backend {
 
 /// Opens connections of the backend chosen by the URL scheme and prepares
 /// each one (UTC session time on MySQL; WAL, busy timeout and foreign keys on
-/// SQLite).
+/// SQLite, and temporary storage in memory: a multi-row insert inside a
+/// transaction keeps a statement journal, which would otherwise be a file
+/// created and deleted per statement).
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
@@ -80,7 +82,8 @@ impl ManageConnection for ConnectionManager {
                     SqliteConnection::establish(path_str).map_err(R2d2Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA temp_store = MEMORY;",
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(R2d2Error::QueryError)?;
