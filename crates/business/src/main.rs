@@ -5,6 +5,7 @@ use common::config::Settings;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    common::memory::purge_at_once();
     let settings = Settings::load()?;
     common::telemetry::init(&settings.log);
     let app = Application::build(settings).await?;

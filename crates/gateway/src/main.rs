@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    common::memory::purge_at_once();
     let mut args = std::env::args().skip(1);
     let mut config: Option<PathBuf> = None;
     while let Some(arg) = args.next() {

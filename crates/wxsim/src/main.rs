@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Option<&str>) -> ExitCode {
+    common::memory::purge_at_once();
     common::telemetry::init(&common::config::LogSettings {
         level: "info".into(),
         json: false,
