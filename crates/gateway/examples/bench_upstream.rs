@@ -1,4 +1,4 @@
-//! A minimal, fast HTTP upstream for `scripts/bench-gateway.sh`: answers every
+//! A minimal, fast HTTP upstream for `bench/gateway.sh`: answers every
 //! request with a small JSON body (and `/healthz`), keep-alive, on pingora so
 //! the upstream is never the bottleneck being measured.
 //!

@@ -12,15 +12,15 @@
 //! - `gateway_route_polls_total{result}` (`updated`/`unchanged`/`failed`)
 //! - `gateway_operator_routes` (rules currently in the table)
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use http::Response;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::upstream::Upstreams;
@@ -122,6 +122,29 @@ impl Metrics {
         })
     }
 
+    /// Counts a request answered with `status` (0: none sent) after
+    /// `seconds`, looking its series up by label.
+    pub fn observe(&self, listener: &str, route: &str, status: u16, seconds: f64) {
+        let mut buf = [0; 3];
+        self.requests
+            .with_label_values(&[listener, route, status_label(status, &mut buf)])
+            .inc();
+        self.latency
+            .with_label_values(&[listener, route])
+            .observe(seconds);
+    }
+
+    /// The series of `route` on `listener`, for the route to keep: a
+    /// proxied request then counts itself without hashing its labels.
+    pub fn route_series(&self, listener: &'static str, route: &str) -> RouteSeries {
+        RouteSeries {
+            listener,
+            route: route.to_string(),
+            latency: self.latency.with_label_values(&[listener, route]),
+            statuses: RwLock::new(Vec::new()),
+        }
+    }
+
     /// The text exposition, with upstream health read at scrape time.
     pub fn render(&self, upstreams: &Upstreams) -> Vec<u8> {
         self.replicas.reset();
@@ -148,6 +171,62 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Statuses a [`RouteSeries`] keeps a counter for; any other is looked up.
+const CACHED_STATUSES: usize = 16;
+
+/// The request counters and latency histogram of one route on one
+/// listener, resolved once (`with_label_values` hashes every label on every
+/// call, twice per request). The families are never reset, so the handles
+/// stay the exported series.
+pub struct RouteSeries {
+    listener: &'static str,
+    route: String,
+    latency: Histogram,
+    /// Counters by status, added as statuses are first seen.
+    statuses: RwLock<Vec<(u16, IntCounter)>>,
+}
+
+impl RouteSeries {
+    /// Counts a request answered with `status` (0: none sent) after `seconds`.
+    pub fn observe(&self, metrics: &Metrics, status: u16, seconds: f64) {
+        self.latency.observe(seconds);
+        {
+            let statuses = self
+                .statuses
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((_, counter)) = statuses.iter().find(|(s, _)| *s == status) {
+                counter.inc();
+                return;
+            }
+        }
+        let mut buf = [0; 3];
+        let counter = metrics.requests.with_label_values(&[
+            self.listener,
+            self.route.as_str(),
+            status_label(status, &mut buf),
+        ]);
+        counter.inc();
+        let mut statuses = self
+            .statuses
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if statuses.len() < CACHED_STATUSES && statuses.iter().all(|(s, _)| *s != status) {
+            statuses.push((status, counter));
+        }
+    }
+}
+
+/// A status code as label text without allocating (`0` when none was sent).
+fn status_label(status: u16, buf: &mut [u8; 3]) -> &str {
+    if status == 0 || status > 999 {
+        return "0";
+    }
+    let digit = |n: u16| b'0' + u8::try_from(n % 10).unwrap_or(0);
+    *buf = [digit(status / 100), digit(status / 10), digit(status)];
+    std::str::from_utf8(buf).unwrap_or("0")
 }
 
 /// The `/metrics` listener.

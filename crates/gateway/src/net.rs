@@ -3,6 +3,10 @@
 //! The client's address behind trusted proxies is [`common::client_ip`]'s,
 //! shared with the admin.
 
+use std::io::Write as _;
+use std::net::IpAddr;
+
+use http::header::{HeaderName, HeaderValue, CONNECTION, TRANSFER_ENCODING};
 use http::HeaderMap;
 
 /// Longest incoming `X-Request-Id` kept (the services log at most 128 characters).
@@ -18,27 +22,71 @@ pub fn valid_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
-/// A fresh random request id (UUID v4 text form).
-pub fn new_request_id() -> String {
+/// A fresh random request id (UUID v4 text form), made as the header value
+/// it travels as, without a `String` on the way.
+pub fn new_request_id() -> HeaderValue {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
+    let mut out = [0u8; 36];
+    let mut at = 0;
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            out[at] = b'-';
+            at += 1;
         }
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        out[at] = HEX[usize::from(byte >> 4)];
+        out[at + 1] = HEX[usize::from(byte & 0x0f)];
+        at += 2;
     }
-    out
+    HeaderValue::from_bytes(&out).unwrap_or_else(|_| HeaderValue::from_static("-"))
+}
+
+/// `ip` in its text form as a header value (`X-Forwarded-For`, `X-Real-IP`),
+/// written on the stack: `Display` costs more than the rest of the header.
+pub fn ip_header_value(ip: IpAddr) -> HeaderValue {
+    // The longest text form: an IPv4-mapped IPv6 address, 45 characters.
+    let mut buf = [0u8; 45];
+    let len = match ip {
+        IpAddr::V4(v4) => {
+            let mut at = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[at] = b'.';
+                    at += 1;
+                }
+                if octet >= 100 {
+                    buf[at] = b'0' + octet / 100;
+                    at += 1;
+                }
+                if octet >= 10 {
+                    buf[at] = b'0' + octet / 10 % 10;
+                    at += 1;
+                }
+                buf[at] = b'0' + octet % 10;
+                at += 1;
+            }
+            at
+        }
+        IpAddr::V6(v6) => {
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            // 45 bytes always hold it; a failed write would only shorten the text.
+            let _ = write!(cursor, "{v6}");
+            usize::try_from(cursor.position()).unwrap_or(0)
+        }
+    };
+    HeaderValue::from_bytes(&buf[..len]).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// Whether [`normalize_path`] would change `path` (the common case is no:
 /// then the request's own URI is forwarded untouched).
 pub fn needs_normalizing(path: &str) -> bool {
-    !path.starts_with('/') || path.contains('%') || path.contains("//") || path.contains("/.")
+    let bytes = path.as_bytes();
+    bytes.first() != Some(&b'/')
+        || bytes.iter().enumerate().any(|(i, &b)| {
+            b == b'%' || (b == b'/' && matches!(bytes.get(i + 1), Some(b'/' | b'.')))
+        })
 }
 
 /// The path a request is routed on and forwarded with: percent-encoded
@@ -124,19 +172,28 @@ pub const HOP_BY_HOP: [&str; 7] = [
 
 /// Every header present in `headers` that must not be forwarded:
 /// [`HOP_BY_HOP`] plus the ones the `Connection` header names (except
-/// `Transfer-Encoding`). Usually empty, and then allocation-free.
-pub fn hop_by_hop_headers(headers: &HeaderMap) -> Vec<String> {
-    let mut names: Vec<String> = HOP_BY_HOP
-        .iter()
-        .filter(|name| headers.contains_key(**name))
-        .map(|s| s.to_string())
+/// `Transfer-Encoding`). One pass over the names present (looking each
+/// hop-by-hop name up would parse and hash it every time); usually empty,
+/// and then allocation-free.
+pub fn hop_by_hop_headers(headers: &HeaderMap) -> Vec<HeaderName> {
+    let mut names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| HOP_BY_HOP.contains(&name.as_str()))
+        .cloned()
         .collect();
-    for value in headers.get_all(http::header::CONNECTION) {
-        if let Ok(value) = value.to_str() {
-            for token in value.split(',') {
-                let token = token.trim().to_ascii_lowercase();
-                if !token.is_empty() && token != "transfer-encoding" && !names.contains(&token) {
-                    names.push(token);
+    for value in headers.get_all(CONNECTION) {
+        let Ok(value) = value.to_str() else { continue };
+        for token in value.split(',').map(str::trim) {
+            // `keep-alive`, `close`, `upgrade`...: already found above if
+            // present, or no header at all.
+            let known = HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(token))
+                || token.eq_ignore_ascii_case(TRANSFER_ENCODING.as_str());
+            if known || !headers.contains_key(token) {
+                continue;
+            }
+            if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
+                if !names.contains(&name) {
+                    names.push(name);
                 }
             }
         }
@@ -149,19 +206,18 @@ pub fn hop_by_hop_headers(headers: &HeaderMap) -> Vec<String> {
 /// keeps its `Upgrade` through the gateway, and after `101` the connection
 /// is a tunnel: no body limit, no read timeout.
 pub fn is_websocket_upgrade(method: &http::Method, headers: &HeaderMap) -> bool {
-    let upgrade = headers
-        .get_all(http::header::UPGRADE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("websocket"));
-    let connection = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
-    method == http::Method::GET && upgrade && connection
+    let names = |name, wanted: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(wanted))
+    };
+    // Cheapest first: most requests stop at the method or the missing header.
+    method == http::Method::GET
+        && names(http::header::UPGRADE, "websocket")
+        && names(CONNECTION, "upgrade")
 }
 
 #[cfg(test)]
@@ -177,8 +233,26 @@ mod tests {
         assert!(!valid_request_id(&"a".repeat(129)));
         let id = new_request_id();
         assert_eq!(id.len(), 36);
-        assert!(valid_request_id(&id));
+        assert!(valid_request_id(id.to_str().expect("text")));
         assert_ne!(id, new_request_id());
+    }
+
+    #[test]
+    fn ip_header_values_are_the_text_forms() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.30.40",
+            "255.255.255.255",
+            "1.100.99.9",
+            "::1",
+            "2001:db8::8a2e:370:7334",
+            "::ffff:255.255.255.255",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ] {
+            let parsed: IpAddr = ip.parse().expect("ip");
+            assert_eq!(ip_header_value(parsed), parsed.to_string().as_str());
+        }
     }
 
     #[test]
@@ -242,12 +316,18 @@ mod tests {
             "close, X-Secret, transfer-encoding".parse().expect("value"),
         );
         h.insert("keep-alive", "timeout=5".parse().expect("value"));
+        h.insert("x-secret", "1".parse().expect("value"));
+        h.insert("transfer-encoding", "chunked".parse().expect("value"));
+        h.insert("x-kept", "1".parse().expect("value"));
         let names = hop_by_hop_headers(&h);
-        assert!(names.contains(&"x-secret".to_string()));
-        assert!(names.contains(&"keep-alive".to_string()));
-        assert!(names.contains(&"connection".to_string()));
-        assert!(!names.contains(&"upgrade".to_string()));
+        let has = |n: &str| names.iter().any(|name| name == n);
+        assert!(has("x-secret"));
+        assert!(has("keep-alive"));
+        assert!(has("connection"));
+        assert!(!has("upgrade"));
         assert!(hop_by_hop_headers(&HeaderMap::new()).is_empty());
-        assert!(!names.contains(&"transfer-encoding".to_string()));
+        assert!(!has("transfer-encoding"));
+        assert!(!has("x-kept"));
+        assert_eq!(names.len(), 3);
     }
 }

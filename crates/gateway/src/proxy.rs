@@ -24,6 +24,7 @@
 //! ways; once the upstream answers `101` the connection is a tunnel, exempt
 //! from the body limit and the upstream read timeout.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr as StdSocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,6 +34,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use common::client_ip::{self, Cidr};
 use common::envelope::{Envelope, ErrorCode};
+use http::header::{HeaderName, HeaderValue};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
@@ -114,7 +116,9 @@ pub struct GatewayProxy {
 /// Per-request state.
 pub struct Ctx {
     start: Instant,
-    request_id: String,
+    /// Kept as the header value it is sent as: copied into both directions
+    /// without a `String` or a reparse.
+    request_id: HeaderValue,
     peer: Option<IpAddr>,
     client_ip: Option<IpAddr>,
     label: &'static str,
@@ -138,6 +142,13 @@ pub struct Ctx {
 
 const LOGIN_PATH: &str = "/wxcomponent/auth";
 
+/// Header names the proxy looks up on every request, made once: a lookup by
+/// `&str` parses and lowercases the name each time.
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
 /// Displays a value, or `-` for none, without allocating.
 struct Dash<T>(Option<T>);
 
@@ -150,16 +161,6 @@ impl<T: std::fmt::Display> std::fmt::Display for Dash<T> {
     }
 }
 
-/// A status code as label text without allocating (`0` when none was sent).
-fn status_label(status: u16, buf: &mut [u8; 3]) -> &str {
-    if status == 0 || status > 999 {
-        return "0";
-    }
-    let digit = |n: u16| b'0' + u8::try_from(n % 10).unwrap_or(0);
-    *buf = [digit(status / 100), digit(status / 10), digit(status)];
-    std::str::from_utf8(buf).unwrap_or("0")
-}
-
 fn peer_ip(session: &Session) -> Option<IpAddr> {
     session
         .client_addr()
@@ -167,9 +168,8 @@ fn peer_ip(session: &Session) -> Option<IpAddr> {
         .map(|a| client_ip::canonical(a.ip()))
 }
 
-fn has_body(req: &RequestHeader) -> bool {
-    req.headers.contains_key(http::header::TRANSFER_ENCODING)
-        || declared_length(req).is_some_and(|n| n > 0)
+fn has_body(req: &RequestHeader, declared: Option<u64>) -> bool {
+    req.headers.contains_key(http::header::TRANSFER_ENCODING) || declared.is_some_and(|n| n > 0)
 }
 
 /// Writes a gateway-made JSON answer. On the console's API a refusal goes
@@ -200,7 +200,7 @@ async fn respond(
     header.insert_header("content-type", "application/json; charset=utf-8")?;
     header.insert_header("content-length", body.len().to_string())?;
     header.insert_header("cache-control", "no-store")?;
-    header.insert_header("x-request-id", ctx.request_id.as_str())?;
+    header.insert_header("x-request-id", ctx.request_id.clone())?;
     for (name, value) in extra {
         header.insert_header(*name, value.as_str())?;
     }
@@ -329,12 +329,12 @@ impl GatewayProxy {
         let req = session.req_header();
         ctx.request_id = req
             .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| net::valid_request_id(v))
-            .map_or_else(net::new_request_id, str::to_string);
+            .get(&X_REQUEST_ID)
+            .filter(|v| v.to_str().is_ok_and(net::valid_request_id))
+            .cloned()
+            .unwrap_or_else(net::new_request_id);
         ctx.peer = peer_ip(session);
-        let forwarded_for = req.headers.get_all("x-forwarded-for");
+        let forwarded_for = req.headers.get_all(&X_FORWARDED_FOR);
         ctx.client_ip = ctx.peer.map(|p| {
             client_ip::client_ip(
                 p,
@@ -385,7 +385,7 @@ impl GatewayProxy {
         ctx: &mut Ctx,
         path: &str,
         normalized: bool,
-        query: Option<String>,
+        query: Option<&str>,
     ) -> pingora::Result<()> {
         let table = self.shared.table.load();
         let route = Arc::clone(table.lookup(path, self.listener == Listener::Internal));
@@ -393,7 +393,7 @@ impl GatewayProxy {
             let mut target = route.forward_path(path);
             if let Some(q) = query {
                 target.push('?');
-                target.push_str(&q);
+                target.push_str(q);
             }
             ctx.forward_uri = Some(target.parse::<http::Uri>().map_err(|e| {
                 Error::because(ErrorType::HTTPStatus(400), "unparsable forwarded path", e)
@@ -554,7 +554,7 @@ impl ProxyHttp for GatewayProxy {
     fn new_ctx(&self) -> Ctx {
         Ctx {
             start: Instant::now(),
-            request_id: String::new(),
+            request_id: HeaderValue::from_static(""),
             peer: None,
             client_ip: None,
             label: "-",
@@ -575,40 +575,48 @@ impl ProxyHttp for GatewayProxy {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> pingora::Result<bool> {
         self.identify(session, ctx);
-        let req = session.req_header();
-        let method = req.method.clone();
-        let with_body = has_body(req);
-        let declared = declared_length(req);
-        let query = req.uri.query().map(str::to_string);
-        let raw_path = req.uri.path();
-        let normalized = net::needs_normalizing(raw_path);
-        let path = if normalized {
-            net::normalize_path(raw_path)
-        } else {
-            Some(raw_path.to_string())
+        // Decided while the request is borrowed (its path is only copied
+        // when it needs normalising), answered after.
+        let (early, close) = {
+            let req = session.req_header();
+            // An early answer leaves the body unread: the connection closes.
+            let declared = declared_length(req);
+            let mut close = has_body(req, declared);
+            let raw_path = req.uri.path();
+            let normalized = net::needs_normalizing(raw_path);
+            let path = if normalized {
+                net::normalize_path(raw_path).map(Cow::Owned)
+            } else {
+                Some(Cow::Borrowed(raw_path))
+            };
+            let early = match path {
+                None => {
+                    close = true;
+                    Some(bad_path())
+                }
+                Some(path) => {
+                    ctx.console = limits::is_console_api(&path);
+                    ctx.max_body = self.shared.body_limits.for_request(&req.method, &path);
+                    let early = health_check(&path)
+                        .or_else(|| self.inner_refused(&path))
+                        .or_else(|| self.rate_limit(ctx, &req.method, &path))
+                        .or_else(|| too_large(declared, ctx.max_body));
+                    if early.is_none() {
+                        self.choose_route(ctx, &path, normalized, req.uri.query())?;
+                    }
+                    early
+                }
+            };
+            (early, close)
         };
-        let Some(path) = path else {
+        let Some(early) = early else {
+            return Ok(false);
+        };
+        if close {
             session.set_keepalive(None);
-            answer(session, ctx, bad_path()).await?;
-            return Ok(true);
-        };
-        ctx.console = limits::is_console_api(&path);
-        ctx.max_body = self.shared.body_limits.for_request(&method, &path);
-
-        let early = health_check(&path)
-            .or_else(|| self.inner_refused(&path))
-            .or_else(|| self.rate_limit(ctx, &method, &path))
-            .or_else(|| too_large(declared, ctx.max_body));
-        if let Some(early) = early {
-            // The body stays unread: close the connection after the answer.
-            if with_body {
-                session.set_keepalive(None);
-            }
-            answer(session, ctx, early).await?;
-            return Ok(true);
         }
-        self.choose_route(ctx, &path, normalized, query)?;
-        Ok(false)
+        answer(session, ctx, early).await?;
+        Ok(true)
     }
 
     async fn request_body_filter(
@@ -703,28 +711,36 @@ impl ProxyHttp for GatewayProxy {
         let peer_trusted = ctx
             .peer
             .is_some_and(|p| client_ip::is_trusted(p, &self.shared.trusted));
-        if let Some(peer) = ctx.peer {
+        // Without a trusted proxy in front the client is the peer: its
+        // address is written once for both headers.
+        let peer_value = ctx.peer.map(net::ip_header_value);
+        if let (Some(peer), Some(value)) = (ctx.peer, &peer_value) {
             let previous = peer_trusted
                 .then(|| net::forwarded_for_list(&upstream.headers))
                 .filter(|v| !v.trim().is_empty());
-            let forwarded = match previous {
-                Some(list) => format!("{list}, {peer}"),
-                None => peer.to_string(),
-            };
-            upstream.insert_header("x-forwarded-for", forwarded)?;
+            match previous {
+                Some(list) => {
+                    upstream.insert_header("x-forwarded-for", format!("{list}, {peer}"))?
+                }
+                None => upstream.insert_header("x-forwarded-for", value.clone())?,
+            }
         }
         if let Some(client) = ctx.client_ip {
-            upstream.insert_header("x-real-ip", client.to_string())?;
+            let value = match peer_value {
+                Some(value) if ctx.peer == Some(client) => value,
+                _ => net::ip_header_value(client),
+            };
+            upstream.insert_header("x-real-ip", value)?;
         }
-        if !(peer_trusted && upstream.headers.contains_key("x-forwarded-proto")) {
-            upstream.insert_header("x-forwarded-proto", "http")?;
+        if !(peer_trusted && upstream.headers.contains_key(&X_FORWARDED_PROTO)) {
+            upstream.insert_header("x-forwarded-proto", HeaderValue::from_static("http"))?;
         }
-        if !upstream.headers.contains_key("x-forwarded-host") {
+        if !upstream.headers.contains_key(&X_FORWARDED_HOST) {
             if let Some(host) = upstream.headers.get(http::header::HOST).cloned() {
                 upstream.insert_header("x-forwarded-host", host)?;
             }
         }
-        upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
+        upstream.insert_header("x-request-id", ctx.request_id.clone())?;
         Ok(())
     }
 
@@ -745,7 +761,7 @@ impl ProxyHttp for GatewayProxy {
             response.insert_header(http::header::UPGRADE, protocol)?;
             response.insert_header(http::header::CONNECTION, "upgrade")?;
         }
-        response.insert_header("x-request-id", ctx.request_id.as_str())?;
+        response.insert_header("x-request-id", ctx.request_id.clone())?;
         Ok(())
     }
 
@@ -778,20 +794,19 @@ impl ProxyHttp for GatewayProxy {
         let elapsed = ctx.start.elapsed();
         let metrics = &self.shared.metrics;
         let listener = self.listener.label();
-        let mut buf = [0; 3];
-        metrics
-            .requests
-            .with_label_values(&[listener, route, status_label(status, &mut buf)])
-            .inc();
-        metrics
-            .latency
-            .with_label_values(&[listener, route])
-            .observe(elapsed.as_secs_f64());
+        let seconds = elapsed.as_secs_f64();
+        match &ctx.route {
+            Some(r) => r
+                .series(self.listener == Listener::Internal)
+                .get_or_init(|| metrics.route_series(listener, &r.name))
+                .observe(metrics, status, seconds),
+            None => metrics.observe(listener, route, status, seconds),
+        }
         let req = session.req_header();
         // Fields are only formatted when the access log is enabled.
         tracing::info!(
             target: "gateway::access",
-            request_id = %ctx.request_id,
+            request_id = ctx.request_id.to_str().unwrap_or("-"),
             listener,
             client = %Dash(ctx.client_ip),
             method = %req.method,

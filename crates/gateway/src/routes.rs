@@ -14,11 +14,12 @@
 //! `/api/x` but not `/apix`. The table is immutable; a new one is swapped in
 //! atomically (`ArcSwap`) and requests keep the one they started with.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use common::envelope::Envelope;
 use common::routing::{RoutingDocument, UpstreamAddress};
 
+use crate::metrics::RouteSeries;
 use crate::upstream::Upstream;
 
 /// One route of the table.
@@ -36,6 +37,9 @@ pub struct Route {
     base_path: String,
     /// Where matching requests go.
     pub upstream: Arc<Upstream>,
+    /// This route's metric series on the public and the internal listener,
+    /// resolved by the first request each serves.
+    series: [OnceLock<RouteSeries>; 2],
 }
 
 impl Route {
@@ -57,7 +61,14 @@ impl Route {
             internal_only,
             base_path: base_path.trim_end_matches('/').to_string(),
             upstream,
+            series: [OnceLock::new(), OnceLock::new()],
         }
+    }
+
+    /// Where this route keeps its metric series on the internal
+    /// (`internal == true`) or the public listener.
+    pub fn series(&self, internal: bool) -> &OnceLock<RouteSeries> {
+        &self.series[usize::from(internal)]
     }
 
     /// Whether this route takes `path` (already normalised).

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr as StdSocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -124,6 +125,8 @@ pub struct Upstream {
     pub name: String,
     /// Replicas, health and round-robin selection.
     pub lb: Arc<LoadBalancer<RoundRobin>>,
+    /// Where [`Upstream::select`]'s round-robin starts next.
+    next: AtomicUsize,
     stop: watch::Sender<bool>,
 }
 
@@ -186,6 +189,7 @@ impl Upstream {
         Self {
             name: name.to_string(),
             lb: Arc::new(lb),
+            next: AtomicUsize::new(0),
             stop,
         }
     }
@@ -228,10 +232,26 @@ impl Upstream {
     }
 
     /// The next healthy replica round-robin, skipping `tried` ones.
+    ///
+    /// One pass over the current replicas from a shared counter, with the
+    /// health the background checks keep: the same choice as the load
+    /// balancer's own `RoundRobin` selection for equal weights, without its
+    /// per-request de-duplication set (an allocation and a SipHash for each
+    /// replica looked at).
     pub fn select(&self, tried: &[StdSocketAddr]) -> Option<Backend> {
-        self.lb.select_with(b"", 256, |b, healthy| {
-            healthy && b.addr.as_inet().is_none_or(|a| !tried.contains(a))
-        })
+        let backends = self.lb.backends();
+        let all = backends.get_backend();
+        let n = all.len();
+        if n == 0 {
+            return None;
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        all.iter()
+            .cycle()
+            .skip(start)
+            .take(n)
+            .find(|b| backends.ready(b) && b.addr.as_inet().is_none_or(|a| !tried.contains(a)))
+            .cloned()
     }
 }
 

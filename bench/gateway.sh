@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Benchmarks the gateway (not a test): requests/s and p99 latency of the same
+# Benchmarks the gateway (not a test): requests/s and latency of the same
 # small GET sent with wrk
 #   1. directly to an upstream (crates/gateway/examples/bench_upstream.rs),
-#   2. through the gateway (release build, deploy defaults: request ids,
+#   2. through a bare pingora proxy with a fixed peer
+#      (crates/gateway/examples/bare_proxy.rs): pingora's own floor,
+#   3. through the gateway (release build, deploy defaults: request ids,
 #      X-Forwarded-*, hop-by-hop stripping, rate limiting, body limit,
 #      health checks, metrics, round-robin over the upstream's replicas),
-#   3. through Debian's nginx configured the same way (keep-alive upstream,
+#   4. through Debian's nginx configured the same way (keep-alive upstream,
 #      the same headers, limit_req, client_max_body_size, /inner/ refused),
-# and prints a Markdown table. Installs nginx and wrk with apt-get if missing.
+# and prints a Markdown table with each row's throughput against nginx's.
+# Installs nginx and wrk with apt-get if missing.
 #
-#   scripts/bench-gateway.sh
-#   DURATION=30 CONNECTIONS=128 THREADS=2 WRK_THREADS=2 scripts/bench-gateway.sh
+#   bench/gateway.sh
+#   DURATION=30 CONNECTIONS=128 THREADS=2 WRK_THREADS=2 bench/gateway.sh
+#   OUT=results.md bench/gateway.sh        # also append the table rows to a file
 #
-# Knobs: DURATION (s per run, 10), CONNECTIONS (64), THREADS (worker threads of
-# the gateway and the upstream, nginx worker processes; 1), WRK_THREADS (1),
-# BENCH_PATH (/api/count), BASE_PORT (18080: gateway, +1 nginx, +3 upstream,
-# +11 gateway metrics), LOGS=1 (access logs on, to files, in both proxies).
+# Knobs: DURATION (s per run, 10), CONNECTIONS (64), THREADS (worker threads
+# of the gateway, the bare proxy and the upstream, nginx worker processes; 1),
+# WRK_THREADS (1), BENCH_PATH (/api/count), BASE_PORT (18080: gateway, +1
+# nginx, +2 bare proxy, +3 upstream, +11 gateway metrics), LOGS=1 (access
+# logs on, to files, in both the gateway and nginx), OUT (a file the table's
+# rows are appended to, each row starting with `gateway`, the date and the
+# run's settings; a header comes first when the file is empty).
 # On a small machine the load generator, the proxy and the upstream share the
-# CPUs: compare the rows with each other, not with other machines.
+# CPUs: compare the rows of one run with each other, not with other machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +35,10 @@ WRK_THREADS="${WRK_THREADS:-1}"
 BENCH_PATH="${BENCH_PATH:-/api/count}"
 BASE_PORT="${BASE_PORT:-18080}"
 LOGS="${LOGS:-0}"
+OUT="${OUT:-}"
 PORT_GATEWAY=$BASE_PORT
 PORT_NGINX=$((BASE_PORT + 1))
+PORT_BARE=$((BASE_PORT + 2))
 PORT_UPSTREAM=$((BASE_PORT + 3))
 PORT_METRICS=$((BASE_PORT + 11))
 
@@ -42,7 +51,7 @@ as_root() {
 
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -52,8 +61,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-echo "==> building the gateway and the bench upstream (release)"
-cargo build --release --quiet -p gateway --bin gateway --example bench_upstream
+echo "==> building the gateway, the bare proxy and the bench upstream (release)"
+cargo build --release --quiet -p gateway --bin gateway --example bench_upstream --example bare_proxy
 
 tmp="$(mktemp -d)"
 pids=()
@@ -82,6 +91,10 @@ wait_up() {
 pids+=($!)
 wait_up upstream "http://127.0.0.1:$PORT_UPSTREAM/healthz"
 
+./target/release/examples/bare_proxy "127.0.0.1:$PORT_BARE" "127.0.0.1:$PORT_UPSTREAM" "$THREADS" >"$tmp/bare.log" 2>&1 &
+pids+=($!)
+wait_up "bare proxy" "http://127.0.0.1:$PORT_BARE$BENCH_PATH"
+
 if [ "$LOGS" = 1 ]; then gw_level=info; ngx_access="access_log $tmp/nginx-access.log;"; else gw_level=warn; ngx_access="access_log off;"; fi
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   WXC_GATEWAY_CONFIG="$PWD/deploy/gateway.yaml" \
@@ -101,6 +114,9 @@ wait_up gateway "http://127.0.0.1:$PORT_GATEWAY$BENCH_PATH"
 mkdir -p "$tmp/nginx"
 user_line=""
 if [ "$(id -u)" -eq 0 ]; then user_line="user root;"; fi
+# keepalive_requests: pingora never closes a keep-alive connection after a
+# number of requests, so nginx does not either (its default is 1000, which
+# would make wrk and the pool reconnect and count against nginx).
 cat >"$tmp/nginx.conf" <<NGINX
 # The gateway's job, done by nginx: same upstream, same headers and limits.
 $user_line
@@ -110,6 +126,7 @@ error_log $tmp/nginx-error.log warn;
 events { worker_connections 8192; }
 http {
   $ngx_access
+  keepalive_requests 1000000000;
   client_body_temp_path $tmp/nginx/body;
   proxy_temp_path $tmp/nginx/proxy;
   fastcgi_temp_path $tmp/nginx/fastcgi;
@@ -120,6 +137,8 @@ http {
   upstream business {
     server 127.0.0.1:$PORT_UPSTREAM max_fails=1 fail_timeout=2s;
     keepalive 128;
+    keepalive_requests 1000000000;
+    keepalive_timeout 60s;
   }
   server {
     listen 127.0.0.1:$PORT_NGINX;
@@ -146,28 +165,54 @@ http {
 NGINX
 "$NGINX" -p "$tmp/nginx" -c "$tmp/nginx.conf" -g 'daemon on;'
 wait_up nginx "http://127.0.0.1:$PORT_NGINX$BENCH_PATH"
+NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
 
-results=()
+names=()
+rps_of=()
+rest_of=()
 bench() {
   local name=$1 url=$2 out
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null 2>&1 || true  # warm-up
   out="$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")"
-  echo "$out" >"$tmp/wrk-$name.txt"
+  echo "$out" >"$tmp/wrk-$((${#names[@]} + 1)).txt"
   local rps p50 p99 errors
   rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
   errors="$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")"
-  results+=("| $name | $rps | $p50 | $p99 | $errors |")
+  names+=("$name")
+  rps_of+=("$rps")
+  rest_of+=("$p50 | $p99 | $errors")
   echo "    $name: $rps req/s, p50 $p50, p99 $p99, errors $errors"
 }
 
 echo "==> wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s GET $BENCH_PATH (server threads: $THREADS, $(nproc) CPUs)"
 bench "direct to the upstream" "http://127.0.0.1:$PORT_UPSTREAM$BENCH_PATH"
+bench "bare pingora (fixed peer)" "http://127.0.0.1:$PORT_BARE$BENCH_PATH"
 bench "through the gateway (pingora)" "http://127.0.0.1:$PORT_GATEWAY$BENCH_PATH"
-bench "through nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')" "http://127.0.0.1:$PORT_NGINX$BENCH_PATH"
+bench "through nginx $NGINX_VERSION" "http://127.0.0.1:$PORT_NGINX$BENCH_PATH"
+
+nginx_rps="${rps_of[3]}"
+rows=()
+for i in "${!names[@]}"; do
+  ratio="$(awk -v a="${rps_of[$i]}" -v b="$nginx_rps" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }')"
+  rows+=("| ${names[$i]} | ${rps_of[$i]} | ${rest_of[$i]} | $ratio |")
+done
 
 echo
-echo "| path | requests/s | p50 | p99 | errors |"
-echo "|---|---:|---:|---:|---:|"
-printf '%s\n' "${results[@]}"
+echo "| path | requests/s | p50 | p99 | errors | vs nginx |"
+echo "|---|---:|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+
+if [ -n "$OUT" ]; then
+  stamp="$(date -u +%Y-%m-%dT%H:%MZ)"
+  settings="wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s GET $BENCH_PATH, THREADS=$THREADS, LOGS=$LOGS, $(nproc) CPUs"
+  if [ ! -s "$OUT" ]; then
+    echo "| bench | when | settings | path | requests/s | p50 | p99 | errors | vs nginx |" >>"$OUT"
+    echo "|---|---|---|---|---:|---:|---:|---:|---:|" >>"$OUT"
+  fi
+  for row in "${rows[@]}"; do
+    echo "| gateway | $stamp | $settings ${row}" >>"$OUT"
+  done
+  echo "==> rows appended to $OUT"
+fi
