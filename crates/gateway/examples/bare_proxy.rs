@@ -18,9 +18,8 @@ use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 use pingora::upstreams::peer::HttpPeer;
 
-/// The gateway binary's allocator (see `src/main.rs`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The services' allocator, declared in `common::memory`: linking the crate is enough.
+extern crate common;
 
 struct Bare {
     upstream: SocketAddr,
