@@ -7,7 +7,8 @@ run. See bench/README.md for what each section measures and why.
 Environment: BENCH_DURATION (s per load run, 10), BENCH_CONNECTIONS
 ("8,32,128"), BENCH_MYSQL_URL (mysql://wxc:wxc@127.0.0.1:3306/wxc_bench;
 "" skips MySQL), BENCH_SECTIONS ("ceilings,ingest,gateway,tokens,crypto,
-services"), BENCH_OUT (report file, target/bench/report.md).
+services"), BENCH_OUT (report file, target/bench/report.md). Any WXC__*
+variable set for bench/run reaches every service (settings under test).
 """
 
 import base64
@@ -125,6 +126,8 @@ def env_for(db_url, work):
         "WXSIM__TOKEN": TOKEN,
         "WXSIM__ENCODING_AES_KEY": AES_KEY,
     }
+    # Settings under test: bench/run's own WXC__* variables win.
+    env.update({k: v for k, v in os.environ.items() if k.startswith("WXC__")})
     return env
 
 

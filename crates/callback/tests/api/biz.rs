@@ -659,3 +659,26 @@ async fn a_push_the_database_refuses_fails_alone_in_its_batch() {
         }
     }
 }
+
+#[tokio::test]
+async fn quotes_backslashes_and_emoji_are_stored_byte_for_byte() {
+    let stack = Stack::start().await;
+    let content = r#"it's a \ "quote" \' 🎉 '); DROP TABLE wxcallback_biz; -- 你好"#;
+    let plaintext = text_message("gh_quote", "o'quote\\", content, 4242);
+    let (query, body) = stack.seal_push(&plaintext, "gh_quote");
+    let answer = stack
+        .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
+        .await;
+    assert_eq!(answer, (200, "success".to_string()));
+    let (to, stored): (String, String) = stack
+        .db
+        .run(|conn| {
+            Ok(wxcallback_biz::table
+                .select((wxcallback_biz::tousername, wxcallback_biz::postbody))
+                .first(conn)?)
+        })
+        .await
+        .expect("record");
+    assert_eq!(to, "gh_quote");
+    assert_eq!(stored, plaintext, "the decrypted body is stored exactly");
+}
