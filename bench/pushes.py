@@ -10,27 +10,13 @@ with its envelope.
 """
 
 import base64
-import hashlib
 import json
 import os
-import struct
 import sys
 import time
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-
-def sha1(*parts):
-    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
-
-
-def encrypt(key, plaintext, receive_id):
-    message = plaintext.encode()
-    raw = os.urandom(16) + struct.pack(">I", len(message)) + message + receive_id.encode()
-    pad = 32 - len(raw) % 32
-    raw += bytes([pad]) * pad
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
-    return base64.b64encode(encryptor.update(raw) + encryptor.finalize()).decode()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from wxcrypt import encrypt, sha1  # noqa: E402  (tests/wxcrypt.py)
 
 
 FILLER = "这是一条基准测试消息 benchmark message " * 6

@@ -13,10 +13,8 @@ Usage: pushes.py <callback-base-url> <authorizer-appid> <component-appid>
 """
 
 import base64
-import hashlib
 import json
 import os
-import struct
 import subprocess
 import sys
 import threading
@@ -26,23 +24,8 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-
-def sha1(*parts):
-    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
-
-
-def encrypt(key, plaintext, receive_id):
-    """WeChat's message encryption: 16 random bytes, the length (network
-    order), the message, the receiver's appid; PKCS#7 to 32-byte blocks;
-    AES-256-CBC with the key's first 16 bytes as IV."""
-    message = plaintext.encode()
-    raw = os.urandom(16) + struct.pack(">I", len(message)) + message + receive_id.encode()
-    pad = 32 - len(raw) % 32
-    raw += bytes([pad]) * pad
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
-    return base64.b64encode(encryptor.update(raw) + encryptor.finalize()).decode()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wxcrypt import encrypt, sha1  # noqa: E402  (tests/wxcrypt.py)
 
 
 def main():

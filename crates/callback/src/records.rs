@@ -185,45 +185,35 @@ pub fn claim_fresh_mysql(
         sql.push_str(&received);
         sql.push_str("')");
     }
-    let mut component = pushes.iter().filter_map(|p| match p.record {
-        Row::Component(r) => Some(r),
-        Row::Biz(_) => None,
-    });
-    if let Some(first) = component.next() {
-        sql.push_str(
-            ";INSERT INTO wxcallback_component (receivetime,createtime,infotype,postbody) VALUES ",
-        );
-        for (i, r) in std::iter::once(first).chain(component).enumerate() {
-            sql.push_str(if i == 0 { "('" } else { ",('" });
-            sql.push_str(&received);
-            sql.push_str("','");
-            sql.push_str(&sql_time(stored_time(r.create_time)));
-            sql.push_str("',");
-            hex_literal(&mut sql, &r.info_type);
-            sql.push(',');
-            hex_literal(&mut sql, &r.body);
-            sql.push(')');
-        }
-    }
-    let mut biz = pushes.iter().filter_map(|p| match p.record {
-        Row::Biz(r) => Some(r),
-        Row::Component(_) => None,
-    });
-    if let Some(first) = biz.next() {
-        sql.push_str(";INSERT INTO wxcallback_biz (receivetime,createtime,tousername,appid,msgtype,event,postbody) VALUES ");
-        for (i, r) in std::iter::once(first).chain(biz).enumerate() {
-            sql.push_str(if i == 0 { "('" } else { ",('" });
-            sql.push_str(&received);
-            sql.push_str("','");
-            sql.push_str(&sql_time(stored_time(r.create_time)));
-            sql.push('\'');
-            for text in [&r.to_user_name, &r.appid, &r.msg_type, &r.event, &r.body] {
-                sql.push(',');
-                hex_literal(&mut sql, text);
-            }
-            sql.push(')');
-        }
-    }
+    let component: Vec<(i64, [&str; 2])> = pushes
+        .iter()
+        .filter_map(|p| match p.record {
+            Row::Component(r) => Some((r.create_time, [r.info_type.as_str(), r.body.as_str()])),
+            Row::Biz(_) => None,
+        })
+        .collect();
+    insert_rows(
+        &mut sql,
+        "wxcallback_component (receivetime,createtime,infotype,postbody)",
+        &received,
+        &component,
+    );
+    let biz: Vec<(i64, [&str; 5])> = pushes
+        .iter()
+        .filter_map(|p| match p.record {
+            Row::Biz(r) => Some((
+                r.create_time,
+                [&r.to_user_name, &r.appid, &r.msg_type, &r.event, &r.body].map(String::as_str),
+            )),
+            Row::Component(_) => None,
+        })
+        .collect();
+    insert_rows(
+        &mut sql,
+        "wxcallback_biz (receivetime,createtime,tousername,appid,msgtype,event,postbody)",
+        &received,
+        &biz,
+    );
     sql.push_str(";COMMIT");
     match conn.batch_execute(&sql) {
         Ok(()) => Ok(true),
@@ -241,6 +231,35 @@ pub fn claim_fresh_mysql(
                 Err(_) => Err(e.into()),
             }
         }
+    }
+}
+
+/// `;INSERT INTO <table> VALUES (...),...` of push records: the receive
+/// time, the push's `CreateTime`, then its texts as hex literals. Nothing
+/// when there are no rows.
+fn insert_rows<const N: usize>(
+    sql: &mut String,
+    table: &str,
+    received: &str,
+    rows: &[(i64, [&str; N])],
+) {
+    if rows.is_empty() {
+        return;
+    }
+    sql.push_str(";INSERT INTO ");
+    sql.push_str(table);
+    sql.push_str(" VALUES ");
+    for (i, (create_time, texts)) in rows.iter().enumerate() {
+        sql.push_str(if i == 0 { "('" } else { ",('" });
+        sql.push_str(received);
+        sql.push_str("','");
+        sql.push_str(&sql_time(stored_time(*create_time)));
+        sql.push('\'');
+        for text in texts {
+            sql.push(',');
+            hex_literal(sql, text);
+        }
+        sql.push(')');
     }
 }
 

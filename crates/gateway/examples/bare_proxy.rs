@@ -10,12 +10,12 @@
 //! work-stealing runtimes, the same allocator), so the two rows differ only by
 //! what the gateway does per request.
 
+mod support;
+
 use std::net::SocketAddr;
 
 use async_trait::async_trait;
 use pingora::proxy::{ProxyHttp, Session};
-use pingora::server::configuration::ServerConf;
-use pingora::server::Server;
 use pingora::upstreams::peer::HttpPeer;
 
 // The services' allocator, declared in `common::memory`: linking the crate is enough.
@@ -48,14 +48,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 18083)));
     let threads = args.next().and_then(|t| t.parse().ok()).unwrap_or(1);
-    let conf = ServerConf {
-        threads,
-        grace_period_seconds: Some(0),
-        graceful_shutdown_timeout_seconds: Some(1),
-        ..ServerConf::default()
-    };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
-    server.bootstrap();
+    let mut server = support::server(threads);
     let mut service = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
         Bare { upstream },

@@ -4,12 +4,12 @@
 //!
 //! `cargo run --release -p gateway --example bench_upstream -- 127.0.0.1:18083 [threads]`
 
+mod support;
+
 use async_trait::async_trait;
 use http::Response;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
-use pingora::server::configuration::ServerConf;
-use pingora::server::Server;
 use pingora::services::listening::Service;
 
 struct Upstream;
@@ -34,14 +34,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:18083".into());
     let threads = args.next().and_then(|t| t.parse().ok()).unwrap_or(1);
-    let conf = ServerConf {
-        threads,
-        grace_period_seconds: Some(0),
-        graceful_shutdown_timeout_seconds: Some(1),
-        ..ServerConf::default()
-    };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
-    server.bootstrap();
+    let mut server = support::server(threads);
     let mut service = Service::new("bench upstream".to_string(), Upstream);
     service.add_tcp(&listen);
     server.add_service(service);
