@@ -259,6 +259,7 @@ impl Writer {
             return Ok(stored);
         }
         conn.transaction::<_, DbError, _>(|conn| {
+            records::lock_for_writing(conn)?;
             let rules = self.rules.parsed(conn, &self.forward_host)?;
             let answers: Vec<Option<&str>> =
                 pushes.iter().map(|p| answer_now(&p.kind, &rules)).collect();

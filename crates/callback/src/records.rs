@@ -147,6 +147,22 @@ pub fn claim_all(conn: &mut DbConnection, pushes: &[NewPush<'_>]) -> Result<Vec<
     Ok(claims)
 }
 
+/// SQLite: takes the database's write lock as the first statement of the
+/// batch's transaction, waiting the busy timeout for it. A deferred
+/// transaction that reads first (the rules, the stored keys) and writes
+/// after fails at once with `SQLITE_BUSY_SNAPSHOT` when another connection
+/// (the admin, another service) wrote in between; taken first, the lock
+/// makes the batch's reads and writes one snapshot. Nothing on MySQL, whose
+/// row locks need no such step.
+pub fn lock_for_writing(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Sqlite(sqlite) = conn {
+        // Any write statement takes the lock when it starts, even one that
+        // changes no row.
+        sqlite.batch_execute("UPDATE wxcallback_dedup SET response = response WHERE 0")?;
+    }
+    Ok(())
+}
+
 /// MySQL's fast path: claims a batch of pushes none of which is stored yet
 /// in ONE round trip — `START TRANSACTION`, one multi-row INSERT per table,
 /// `COMMIT`, sent as one multi-statement text query — instead of a prepared

@@ -682,3 +682,50 @@ async fn quotes_backslashes_and_emoji_are_stored_byte_for_byte() {
     assert_eq!(to, "gh_quote");
     assert_eq!(stored, plaintext, "the decrypted body is stored exactly");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_stored_while_another_service_writes_the_same_database() {
+    let stack = Stack::start().await;
+    // The admin's kind of traffic: short write transactions on another
+    // connection, all the time the burst lasts.
+    let writing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let (db, writing) = (stack.db.clone(), Arc::clone(&writing));
+        tokio::spawn(async move {
+            let mut n = 0;
+            while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                db.run(move |conn| {
+                    diesel::insert_into(common::db::schema::comm::table)
+                        .values((
+                            common::db::schema::comm::key.eq(format!("busy-{n}")),
+                            common::db::schema::comm::value.eq("x"),
+                        ))
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await
+                .expect("the other writer's insert");
+            }
+        })
+    };
+    let pushes: Vec<(String, String)> = (0..300)
+        .map(|n| {
+            let (query, body) =
+                stack.seal_push(&text_message("gh", &format!("w{n}"), "hi", 5000 + n), "gh");
+            (format!("/wxcallback/biz/{APPID}{query}"), body)
+        })
+        .collect();
+    let answers = futures::future::join_all(
+        pushes
+            .iter()
+            .map(|(path, body)| stack.post(path, body.clone())),
+    )
+    .await;
+    writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    writer.await.expect("the other writer");
+    for answer in &answers {
+        assert_eq!(answer, &(200, "success".to_string()));
+    }
+    assert_eq!(biz_records(&stack).await, 300);
+}
