@@ -14,7 +14,10 @@
 //! per table, then each push's effects (ticket, unauthorization, audit
 //! result). A push whose answer is known now — every component push, and a
 //! message no rule forwards — has its answer stored with its key, so it
-//! needs no second write.
+//! needs no second write. On MySQL, the usual batch (new pushes without
+//! effects) skips the lookup: keys, records and commit go in one round trip
+//! ([`records::claim_fresh_mysql`]), and a batch that meets a stored key
+//! there is claimed the general way.
 //!
 //! If the batch fails on a query (one bad push, a deadlock with another
 //! replica claiming the same key), each push of it is claimed again alone so
@@ -103,7 +106,7 @@ const BATCH_MAX_BYTES: usize = 2 << 20;
 pub struct Stored {
     /// New, or a retry of a stored push.
     pub claim: Claim,
-    /// The forward rules as read in the push's transaction.
+    /// The forward rules as read with the push's batch.
     pub rules: Arc<Vec<Rule>>,
     /// The answer was stored with the key; nothing is left to remember.
     pub answered: bool,
