@@ -21,7 +21,7 @@ use crate::records::{self, BizRecord, Claim, ComponentRecord};
 use crate::release::{self, ReleaseAnswer};
 use crate::{rules, CallbackState};
 
-pub use crate::intake::SUCCESS;
+use crate::intake::SUCCESS;
 
 /// Handles a push to the component URL (授权事件URL); answers the wire body.
 pub async fn component(

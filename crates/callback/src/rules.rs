@@ -2,8 +2,8 @@
 //! `common::forward::store`'s, targets and matching `common::forward`'s,
 //! shared with the admin.
 //!
-//! Every batch of pushes ([`crate::intake`]) reads the whole table in its
-//! transaction (one query; the console manages tens of rules) and reuses the
+//! Every batch of pushes ([`crate::intake`]) reads the whole table as it is
+//! stored (one query; the console manages tens of rules) and reuses the
 //! parsed rules only while the rows are equal to the ones they were parsed
 //! from, so a rule changed by the admin service — in another process, in any
 //! replica — takes effect on the next batch. Whole
