@@ -7,6 +7,7 @@ mod campaigns;
 mod console_pages;
 mod devweapp;
 mod domains;
+mod hostile_input;
 mod housekeeping;
 mod miniprogram;
 mod overview;

@@ -712,6 +712,72 @@ async fn a_built_wxcomponent_console_is_served_from_console_dir() {
     assert_eq!(missing.status().as_u16(), 404);
 }
 
+/// Sends `GET {raw_path}` byte for byte (an HTTP client would resolve the
+/// dot segments first); the status and body.
+async fn raw_get(app: &TestApp, raw_path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let authority = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .expect("connect");
+    let request =
+        format!("GET {raw_path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{raw_path}: no status line: {answer}"));
+    (status, answer)
+}
+
+#[tokio::test]
+async fn console_file_paths_cannot_reach_outside_the_console() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("dist");
+    std::fs::create_dir_all(dir.join("wxcomponent/assets")).expect("assets dir");
+    std::fs::write(dir.join("index.html"), "<html>console</html>").expect("index");
+    std::fs::write(dir.join("wxcomponent/assets/app.js"), "console.log(1)").expect("asset");
+    std::fs::write(temp.path().join("secret.txt"), "TOP-SECRET-OUTSIDE").expect("outside");
+    std::fs::write(dir.join("secret.txt"), "TOP-SECRET-INSIDE-BUT-NOT-AN-ASSET").expect("inside");
+    let app =
+        TestApp::spawn_with(&[("WXC__ADMIN__CONSOLE_DIR", dir.to_str().expect("utf-8"))]).await;
+    assert_eq!(raw_get(&app, "/wxcomponent/assets/app.js").await.0, 200);
+
+    for prefix in ["/wxcomponent/assets/", "/wxcomponent/console/"] {
+        for attempt in [
+            "../../secret.txt",
+            "../../../secret.txt",
+            "..%2f..%2fsecret.txt",
+            "..%2F..%2F..%2Fsecret.txt",
+            "%2e%2e/%2e%2e/secret.txt",
+            "%2e%2e%2f%2e%2e%2f%2e%2e%2fsecret.txt",
+            "..%5c..%5csecret.txt",
+            "..\\..\\secret.txt",
+            "....//....//secret.txt",
+            "%252e%252e%252f%252e%252e%252fsecret.txt",
+            "/etc/passwd",
+            "%2fetc%2fpasswd",
+            "app.js%00.txt",
+            "../../../../../../../../etc/passwd",
+        ] {
+            let path = format!("{prefix}{attempt}");
+            let (status, answer) = raw_get(&app, &path).await;
+            assert!(
+                !answer.contains("TOP-SECRET") && !answer.contains("root:"),
+                "{path} leaked a file outside the console: {answer}"
+            );
+            assert!(
+                status == 404 || status == 400,
+                "{path}: {status}, expected 404 or 400: {answer}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn without_a_configured_master_key_one_is_generated_into_the_key_file_once() {
     let temp = tempfile::tempdir().unwrap();

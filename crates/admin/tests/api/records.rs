@@ -12,7 +12,8 @@ fn at(unix: i64) -> NaiveDateTime {
         .naive_utc()
 }
 
-async fn seed(app: &TestApp) {
+/// Four component and four message records, at known times.
+pub async fn seed(app: &TestApp) {
     app.db()
         .run(|conn| {
             for (i, info_type) in [

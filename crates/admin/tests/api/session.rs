@@ -117,6 +117,130 @@ async fn admin_routes_need_a_valid_jwt_and_answer_200_with_the_code() {
     assert_eq!(answer["code"], 1000);
 }
 
+/// The JWT with its header or payload replaced (base64url, no padding), the
+/// signature kept or replaced: what an attacker can make from a token seen once.
+fn forged_jwt(
+    jwt: &str,
+    header: Option<&str>,
+    payload: Option<serde_json::Value>,
+    signature: Option<&str>,
+) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "a JWT has three parts: {jwt}");
+    let header = header.map_or_else(|| parts[0].to_string(), |h| URL_SAFE_NO_PAD.encode(h));
+    let payload = payload.map_or_else(
+        || parts[1].to_string(),
+        |p| URL_SAFE_NO_PAD.encode(p.to_string()),
+    );
+    let signature = signature.unwrap_or(parts[2]);
+    format!("{header}.{payload}.{signature}")
+}
+
+#[tokio::test]
+async fn tampered_and_alg_none_jwts_are_refused_with_1004() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    let jwt = app.login().await;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(1).expect("payload"))
+            .expect("base64url payload"),
+    )
+    .expect("JSON claims");
+    let mut longer = claims.clone();
+    longer["exp"] = json!(claims["exp"].as_i64().expect("exp") + 365 * 24 * 3600);
+    let mut other_user = claims.clone();
+    other_user["jti"] = json!("2");
+    other_user["UserName"] = json!("root");
+
+    let forgeries = [
+        (
+            "expiry extended, signature kept",
+            forged_jwt(&jwt, None, Some(longer.clone()), None),
+        ),
+        (
+            "another user id, signature kept",
+            forged_jwt(&jwt, None, Some(other_user), None),
+        ),
+        (
+            "alg none, no signature",
+            forged_jwt(
+                &jwt,
+                Some(r#"{"alg":"none","typ":"JWT"}"#),
+                Some(longer.clone()),
+                Some(""),
+            ),
+        ),
+        (
+            "alg none, signature kept",
+            forged_jwt(&jwt, Some(r#"{"alg":"none","typ":"JWT"}"#), None, None),
+        ),
+        (
+            "alg HS512 claimed",
+            forged_jwt(&jwt, Some(r#"{"alg":"HS512","typ":"JWT"}"#), None, None),
+        ),
+        (
+            "alg RS256 claimed",
+            forged_jwt(&jwt, Some(r#"{"alg":"RS256","typ":"JWT"}"#), None, None),
+        ),
+        (
+            "signature cut",
+            forged_jwt(
+                &jwt,
+                None,
+                None,
+                Some(&jwt.split('.').nth(2).expect("sig")[..10]),
+            ),
+        ),
+        (
+            "two parts",
+            jwt.rsplit_once('.').expect("dot").0.to_string(),
+        ),
+    ];
+    for (what, forged) in forgeries {
+        let (status, answer) = app
+            .call(
+                Method::GET,
+                "/wxcomponent/admin/ticket",
+                Some(&forged),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, answer["code"].clone()),
+            (200, json!(1004)),
+            "{what}: {answer}"
+        );
+        let (_, answer) = app
+            .call(
+                Method::POST,
+                "/wxcomponent/admin/username",
+                Some(&forged),
+                Some(json!({"username": "attacker"})),
+            )
+            .await;
+        assert_eq!(
+            answer["code"], 1004,
+            "{what} changing the username: {answer}"
+        );
+    }
+    assert_eq!(
+        app.login_as("admin", PASSWORD).await["code"],
+        0,
+        "the username is unchanged"
+    );
+    let (_, answer) = app
+        .call(Method::GET, "/wxcomponent/admin/ticket", Some(&jwt), None)
+        .await;
+    assert_ne!(
+        answer["code"], 1004,
+        "the genuine token still works: {answer}"
+    );
+}
+
 #[tokio::test]
 async fn an_expired_jwt_gets_1003() {
     let app = TestApp::spawn_with(&[("WXC__ADMIN__JWT_EXPIRY_SECS", "1")]).await;

@@ -626,10 +626,30 @@ async fn a_burst_is_stored_once_per_push_and_every_push_gets_its_own_answer() {
 #[tokio::test]
 async fn a_push_the_database_refuses_fails_alone_in_its_batch() {
     let stack = Stack::start().await;
-    // ToUserName longer than its column (64): MySQL refuses the row, SQLite
-    // (no lengths) stores it. Either way the others of the burst are stored.
-    let long_to = "g".repeat(100);
-    let (bad_query, bad_body) = stack.seal_push(&text_message(&long_to, "bad", "x", 1), &long_to);
+    // A trigger makes the database refuse one row, as a constraint or a full
+    // disk would; the others of the burst are stored.
+    let backend = stack.db.backend();
+    stack
+        .db
+        .run(move |conn| {
+            let trigger = match backend {
+                common::db::Backend::Mysql => {
+                    "CREATE TRIGGER refuse_marked BEFORE INSERT ON wxcallback_biz FOR EACH ROW \
+                     IF NEW.postbody LIKE '%REFUSE-ME%' THEN \
+                     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF"
+                }
+                common::db::Backend::Sqlite => {
+                    "CREATE TRIGGER refuse_marked BEFORE INSERT ON wxcallback_biz \
+                     WHEN NEW.postbody LIKE '%REFUSE-ME%' \
+                     BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                }
+            };
+            diesel::sql_query(trigger).execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("create the trigger");
+    let (bad_query, bad_body) = stack.seal_push(&text_message("gh", "bad", "REFUSE-ME", 1), "gh");
     let bad_path = format!("/wxcallback/biz/{APPID}{bad_query}");
     let good: Vec<(String, String)> = (0..60)
         .map(|n| {
@@ -647,17 +667,8 @@ async fn a_push_the_database_refuses_fails_alone_in_its_batch() {
     for answer in good_answers {
         assert_eq!(answer, &(200, "success".to_string()));
     }
-    let stored = biz_records(&stack).await;
-    match stack.db.backend() {
-        common::db::Backend::Mysql => {
-            assert_eq!(bad.0, 503, "the refused push is not acknowledged: {bad:?}");
-            assert_eq!(stored, 60);
-        }
-        common::db::Backend::Sqlite => {
-            assert_eq!(bad, &(200, "success".to_string()));
-            assert_eq!(stored, 61);
-        }
-    }
+    assert_eq!(bad.0, 503, "the refused push is not acknowledged: {bad:?}");
+    assert_eq!(biz_records(&stack).await, 60);
 }
 
 #[tokio::test]
@@ -728,4 +739,112 @@ async fn pushes_are_stored_while_another_service_writes_the_same_database() {
         assert_eq!(answer, &(200, "success".to_string()));
     }
     assert_eq!(biz_records(&stack).await, 300);
+}
+
+#[tokio::test]
+async fn forged_stale_and_replayed_pushes_are_never_forwarded_twice_or_at_all() {
+    let stack = Stack::start().await;
+    stack.authorize(APPID).await;
+    let business = start_business("success", Duration::ZERO).await;
+    add_rule(
+        &stack,
+        "text",
+        "",
+        json!({"url": business.url, "path": "/api/wx/message/$APPID$"}),
+    )
+    .await;
+
+    // Forged: a valid envelope under a signature made with another token.
+    let (query, body) = stack.seal_push(&text_message("gh", "u", "forged", 501), "gh");
+    let forged_query = query.replace("msg_signature=", "msg_signature=0");
+    let forged = stack
+        .post(&format!("/wxcallback/biz/{APPID}{forged_query}"), body)
+        .await;
+    assert_eq!(forged.0, 401, "{forged:?}");
+
+    // Stale: correctly signed, but an hour old.
+    let ts = (crate::support::now() - 3600).to_string();
+    let encrypt = stack.crypt.encrypt(&text_message("gh", "u", "stale", 502));
+    let sig = stack.crypt.msg_signature(&ts, "7", &encrypt);
+    let stale = stack
+        .post(
+            &format!("/wxcallback/biz/{APPID}?timestamp={ts}&nonce=7&encrypt_type=aes&msg_signature={sig}"),
+            format!("<xml><ToUserName>gh</ToUserName><Encrypt>{encrypt}</Encrypt></xml>"),
+        )
+        .await;
+    assert_eq!(stale.0, 401, "{stale:?}");
+    assert_eq!(biz_records(&stack).await, 0, "nothing refused is stored");
+
+    // Replayed: the same nonce, timestamp and signature over the same body, five times.
+    let (query, body) = stack.seal_push(&text_message("gh", "u", "once", 503), "gh");
+    let path = format!("/wxcallback/biz/{APPID}{query}");
+    let first = stack.post(&path, body.clone()).await;
+    assert_eq!(first, (200, "success".to_string()));
+    for _ in 0..5 {
+        assert_eq!(stack.post(&path, body.clone()).await, first);
+    }
+    assert_eq!(biz_records(&stack).await, 1, "a replay is stored once");
+    let seen = business.seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen.len(),
+        1,
+        "forwarded once, never for the forgeries: {seen:?}"
+    );
+    let forwarded: Value = serde_json::from_str(&seen[0].1).expect("forwarded as JSON");
+    assert_eq!(forwarded["Content"], "once");
+}
+
+#[tokio::test]
+async fn over_long_identifiers_are_400_and_long_bodies_are_stored_whole() {
+    let stack = Stack::start().await;
+    let long = "x".repeat(common::message::MAX_IDENTIFIER_CHARS + 1);
+    let at_limit = "y".repeat(common::message::MAX_IDENTIFIER_CHARS);
+    let now = crate::support::now();
+    let refused = [
+        ("ToUserName", text_message(&long, "u", "hi", 601)),
+        (
+            "MsgType",
+            format!("<xml><ToUserName>gh</ToUserName><FromUserName>u</FromUserName><CreateTime>{now}</CreateTime><MsgType>{long}</MsgType><MsgId>602</MsgId></xml>"),
+        ),
+        (
+            "Event",
+            format!("<xml><ToUserName>gh</ToUserName><FromUserName>u</FromUserName><CreateTime>{now}</CreateTime><MsgType>event</MsgType><Event>{long}</Event></xml>"),
+        ),
+        (
+            "ToUserName",
+            text_message(&"长".repeat(common::message::MAX_IDENTIFIER_CHARS + 1), "u", "hi", 603),
+        ),
+    ];
+    for (field, plaintext) in refused {
+        let (query, body) = stack.seal_push(&plaintext, "gh");
+        let (status, answer) = stack
+            .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
+            .await;
+        assert_eq!(status, 400, "{field}: {answer}");
+        assert!(answer.contains(field), "{answer} should name {field}");
+    }
+    assert_eq!(biz_records(&stack).await, 0, "nothing refused is stored");
+
+    // At the limit, and a body far over 64 KiB (MySQL's TEXT): stored whole.
+    let content = "长".repeat(100_000);
+    let (query, body) = stack.seal_push(&text_message(&at_limit, "u", &content, 604), "gh");
+    let (status, answer) = stack
+        .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
+        .await;
+    assert_eq!((status, answer.as_str()), (200, "success"));
+    let stored: (String, String) = stack
+        .db
+        .run(|conn| {
+            Ok(wxcallback_biz::table
+                .select((wxcallback_biz::tousername, wxcallback_biz::postbody))
+                .first(conn)?)
+        })
+        .await
+        .expect("query");
+    assert_eq!(stored.0, at_limit);
+    assert!(
+        stored.1.contains(&content),
+        "the body is stored whole ({} bytes)",
+        stored.1.len()
+    );
 }

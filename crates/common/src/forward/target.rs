@@ -8,6 +8,9 @@ use crate::message::Format;
 pub const APPID_PLACEHOLDER: &str = "$APPID$";
 /// Longest absolute target URL.
 pub const MAX_URL_CHARS: usize = 512;
+/// Longest target path: a forward URL stays well under the request-line
+/// limits of common servers (8 KiB) whatever the appid put in it.
+pub const MAX_PATH_CHARS: usize = 512;
 
 /// Where a rule forwards to (`info` column, the console's `data`): wxcomponent's
 /// `HttpProxyConfig` `{port, path}`, plus two fields of ours (`url`, an
@@ -91,6 +94,11 @@ impl Target {
             return Err(TargetError::new(
                 "data.path: must start with / and contain no spaces",
             ));
+        }
+        if path.chars().nth(MAX_PATH_CHARS).is_some() {
+            return Err(TargetError::new(format!(
+                "data.path: longer than {MAX_PATH_CHARS} characters"
+            )));
         }
         let format = match self.format.as_deref().map(str::trim) {
             None | Some("") | Some("json") => None,

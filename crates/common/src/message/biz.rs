@@ -1,5 +1,6 @@
 //! Messages and events (消息与事件) pushed to the biz URL on behalf of an authorizer.
 
+use super::error::bounded;
 use super::fields::Fields;
 use super::{MessageError, RawFields};
 
@@ -113,14 +114,18 @@ impl Message {
         let create_time = fields.i64("CreateTime")?;
         let msg_id = fields.non_empty_str("MsgId")?;
         let kind = kind(&fields, msg_type)?;
-        Ok(Message {
+        let message = Message {
             to_user_name,
             from_user_name,
             create_time,
             msg_id,
             kind,
             raw,
-        })
+        };
+        bounded("ToUserName", &message.to_user_name)?;
+        bounded("MsgType", message.msg_type())?;
+        bounded("Event", message.event().unwrap_or_default())?;
+        Ok(message)
     }
 
     /// The `MsgType` string, for records and routing rules.

@@ -1,5 +1,6 @@
 //! Component (third-party platform) events: 授权事件 pushed to the component URL.
 
+use super::error::bounded;
 use super::{MessageError, RawFields};
 
 /// `InfoType` of the ticket push WeChat sends every ten minutes.
@@ -72,6 +73,7 @@ impl ComponentEvent {
     pub fn from_raw(raw: RawFields) -> Result<Self, MessageError> {
         let fields = raw.fields();
         let info_type = fields.str("InfoType")?;
+        bounded("InfoType", &info_type)?;
         let app_id = fields.str("AppId")?;
         let create_time = fields.i64("CreateTime")?;
         let kind = match info_type.as_str() {

@@ -29,7 +29,7 @@ pub use component::{
     INFO_TYPE_UNAUTHORIZED, INFO_TYPE_UPDATE_AUTHORIZED, INFO_TYPE_VERIFY_TICKET,
 };
 pub use envelope::EncryptedEnvelope;
-pub use error::MessageError;
+pub use error::{MessageError, MAX_IDENTIFIER_CHARS};
 pub use format::{Format, RawFields, MAX_XML_DEPTH};
 pub use reply::{Article, PassiveReply, Reply, MAX_NEWS_ARTICLES};
 pub use writer::cdata;

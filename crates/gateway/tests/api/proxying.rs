@@ -415,6 +415,30 @@ fn metrics_count_requests_by_route_and_status() {
 }
 
 #[test]
+fn the_metrics_page_is_only_on_the_metrics_listener() {
+    let business = TestUpstream::start("business");
+    let gw = spawn(settings(&[("business", vec![business.addr])], &[]));
+    assert_eq!(get(gw.public_addr, "/api/x").status, 200);
+    eventually("the request is counted", || {
+        metrics(&gw)
+            .contains("gateway_requests_total")
+            .then_some(())
+    });
+    for listener in [Some(gw.public_addr), gw.internal_addr]
+        .into_iter()
+        .flatten()
+    {
+        for path in ["/metrics", "/metrics/", "/%6detrics", "//metrics"] {
+            let r = get(listener, path);
+            assert!(
+                !String::from_utf8_lossy(&r.body).contains("gateway_requests_total"),
+                "{path} on {listener} served the gateway's metrics"
+            );
+        }
+    }
+}
+
+#[test]
 fn shutdown_lets_the_request_in_flight_finish() {
     let business = TestUpstream::start("business");
     business.set_delay(Duration::from_millis(700));
