@@ -199,6 +199,11 @@ acked=$(json 'len(d["acked"])' <<<"$outcome")
 during=$(json 'd["during_command"]' <<<"$outcome")
 say "answered success: $acked; otherwise: $(json 'd["refused"]' <<<"$outcome"); answered while the database restarted: $during"
 [ "$during" -gt 0 ] || fail "the database restart was not in the middle of the stream"
+# A push the callback could not store is refused with a 5xx (WeChat retries
+# it; 0 = no answer in time, the same to WeChat), never a 4xx or a success
+# it did not keep (checked below).
+wrong=$(json '",".join(s for s in d["refused"] if not (s.startswith("5") or s == "0"))' <<<"$outcome")
+[ -z "$wrong" ] || fail "pushes refused with other than a 5xx while the database restarted: $wrong"
 stored=$(compose exec -T mysql mysql -N -uroot -p"$MYSQL_ROOT_PASSWORD" wxcomponent -e \
   "SELECT postbody FROM wxcallback_biz WHERE postbody LIKE '%${tag}%'" 2>/dev/null | grep -o "${tag}[0-9]*" | sort -u)
 lost=$(comm -23 <(json '"\n".join(sorted(d["acked"]))' <<<"$outcome") <(echo "$stored"))
