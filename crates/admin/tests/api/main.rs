@@ -9,6 +9,7 @@ mod devweapp;
 mod domains;
 mod housekeeping;
 mod miniprogram;
+mod openapi;
 mod overview;
 mod platform;
 mod records;

@@ -136,7 +136,7 @@ fn openid(value: &str, name: &str) -> Result<String, BusinessError> {
     Ok(value.to_string())
 }
 
-async fn menu_create(
+pub(super) async fn menu_create(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -149,7 +149,7 @@ async fn menu_create(
     call(&state, appid, Method::Post, "/cgi-bin/menu/create", menu).await
 }
 
-async fn menu_get(
+pub(super) async fn menu_get(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -164,7 +164,7 @@ async fn menu_get(
     .await
 }
 
-async fn menu_delete(
+pub(super) async fn menu_delete(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -179,7 +179,7 @@ async fn menu_delete(
     .await
 }
 
-async fn tags_create(
+pub(super) async fn tags_create(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -197,7 +197,7 @@ async fn tags_create(
     .await
 }
 
-async fn tags_get(
+pub(super) async fn tags_get(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -212,7 +212,7 @@ async fn tags_get(
     .await
 }
 
-async fn tags_update(
+pub(super) async fn tags_update(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -231,7 +231,7 @@ async fn tags_update(
     .await
 }
 
-async fn tags_delete(
+pub(super) async fn tags_delete(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -249,7 +249,7 @@ async fn tags_delete(
     .await
 }
 
-async fn user_tags_get(
+pub(super) async fn user_tags_get(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -316,7 +316,7 @@ fn batch(fields: &Fields) -> Result<Value, BusinessError> {
     Ok(json!({"openid_list": list, "tagid": tagid}))
 }
 
-async fn user_tags_tag(
+pub(super) async fn user_tags_tag(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -331,7 +331,7 @@ async fn user_tags_tag(
     .await
 }
 
-async fn user_tags_untag(
+pub(super) async fn user_tags_untag(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -358,7 +358,7 @@ async fn batch_call(
     call(state, appid, Method::Post, path, body).await
 }
 
-async fn user_remark(
+pub(super) async fn user_remark(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
