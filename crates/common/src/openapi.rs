@@ -185,7 +185,16 @@ pub fn document(
     let mut paths = PathsBuilder::new().build();
     let mut components = Components::new();
     for op in operations {
-        let word = format!("{:?}", op.method).to_ascii_lowercase();
+        let word = match op.method {
+            HttpMethod::Get => "get",
+            HttpMethod::Post => "post",
+            HttpMethod::Put => "put",
+            HttpMethod::Delete => "delete",
+            HttpMethod::Patch => "patch",
+            HttpMethod::Head => "head",
+            HttpMethod::Options => "options",
+            HttpMethod::Trace => "trace",
+        };
         let id = format!("{word}{}", op.path.replace(['/', '-', '{', '}'], "_"));
         paths.add_path_operation(op.path, vec![op.method.clone()], op.doc.operation(id));
         for (name, schema) in &op.doc.components {
@@ -311,7 +320,7 @@ pub fn nullable(schema: Schema) -> Schema {
 
 /// An array of `items`.
 pub fn array(items: Schema) -> Schema {
-    Schema::Array(ArrayBuilder::new().items(items).build())
+    Schema::Array(ArrayBuilder::new().items(RefOr::T(items)).build())
 }
 
 /// An object with `fields` (name, schema, required); other members are

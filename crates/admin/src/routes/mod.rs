@@ -158,7 +158,7 @@ api! {
             .data(object(&[("bizId", string(), true), ("appid", string(), true)]));
     get "/inner/bindings" => bindings::find,
         inner("The binding of bizId, null when unbound")
-            .query("bizId", string_max(crate::bindings::BIZ_ID_WIDTH), true)
+            .query("bizId", string_max(common::db::bindings::BIZ_ID_WIDTH), true)
             .data(nullable(object(&[("bizId", string(), true), ("appid", string(), true)])));
     get "/inner/routes" => inner::routes,
         inner("The gateway's routing document (ETag, If-None-Match)")
@@ -273,7 +273,7 @@ api! {
     get "/wxcomponent/admin/bindings" => bindings::list,
         console("authorizers", "Business-id bindings")
             .page(bindings::MAX_LIST_LIMIT)
-            .query("bizId", string_max(crate::bindings::BIZ_ID_WIDTH), false)
+            .query("bizId", string_max(common::db::bindings::BIZ_ID_WIDTH), false)
             .query("appid", crate::params::appid_schema(), false)
             .data(page_of("records"));
     post "/wxcomponent/admin/unbind" => bindings::unbind,
