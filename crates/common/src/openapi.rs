@@ -141,10 +141,8 @@ impl Doc {
             ));
         }
         if let Some(scheme) = self.security {
-            operation = operation.security(SecurityRequirement::new::<_, [&str; 0], &str>(
-                scheme,
-                [],
-            ));
+            operation =
+                operation.security(SecurityRequirement::new::<_, [&str; 0], &str>(scheme, []));
         }
         operation.build()
     }
@@ -225,7 +223,11 @@ pub fn document(
 
 /// Any JSON value: for answers too irregular to describe (WeChat's own).
 pub fn any() -> Schema {
-    Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build())
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .build(),
+    )
 }
 
 /// A string.

@@ -90,7 +90,10 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 /// built-in console's files under `/wxcomponent/console/`.
 pub fn assets(cfg: &mut web::ServiceConfig) {
     cfg.route("/wxcomponent/console", web::get().to(index))
-        .route("/wxcomponent/console/{path:.*}", web::get().to(built_in_file))
+        .route(
+            "/wxcomponent/console/{path:.*}",
+            web::get().to(built_in_file),
+        )
         .route("/wxcomponent/assets/{path:.*}", web::get().to(asset));
 }
 

@@ -106,18 +106,30 @@ async fn openapi_json() -> HttpResponse {
 
 /// The document's tags, in the console's order.
 const TAGS: &[(&str, &str)] = &[
-    ("auth", "log in, renew the JWT, change username and password"),
+    (
+        "auth",
+        "log in, renew the JWT, change username and password",
+    ),
     ("authpage", "the authorization pages (no login)"),
     ("overview", "the console's home page"),
     ("tokens", "ticket and tokens"),
     ("records", "WeChat's pushes and the release check"),
     ("rules", "message forward rules"),
-    ("authorizers", "authorized accounts and business-id bindings"),
-    ("miniprograms", "managed mini programs: code, audit, release, testers, privacy"),
+    (
+        "authorizers",
+        "authorized accounts and business-id bindings",
+    ),
+    (
+        "miniprograms",
+        "managed mini programs: code, audit, release, testers, privacy",
+    ),
     ("domains", "server and business domains"),
     ("campaigns", "release campaigns"),
     ("settings", "secret, component info, proxy rule and routes"),
-    ("inner", "the inner API for business services and the gateway"),
+    (
+        "inner",
+        "the inner API for business services and the gateway",
+    ),
     ("docs", "this document"),
 ];
 
@@ -133,7 +145,10 @@ fn token() -> utoipa::openapi::schema::Schema {
 
 /// `{fileName, fileContent}` of a domain confirmation file.
 fn confirm_file() -> utoipa::openapi::schema::Schema {
-    object(&[("fileName", string(), true), ("fileContent", string(), true)])
+    object(&[
+        ("fileName", string(), true),
+        ("fileContent", string(), true),
+    ])
 }
 
 api! {
@@ -483,4 +498,3 @@ api! {
     delete "/wxcomponent/admin/proxy-route" => proxy::delete,
         console("settings", "Deletes the proxy route ?id=").query("id", int_in(1, i64::MAX), true).no_data();
 }
-

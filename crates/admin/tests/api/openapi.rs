@@ -34,11 +34,18 @@ fn operations(doc: &Value) -> Vec<(String, String)> {
 async fn every_documented_operation_is_routed() {
     let app = TestApp::spawn().await;
     let doc = document(&app).await;
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
     let ops = operations(&doc);
     assert!(ops.len() >= 90, "only {} operations", ops.len());
     for (method, path) in &ops {
-        assert!(!path.contains('{'), "{path}: admin paths have no parameters");
+        assert!(
+            !path.contains('{'),
+            "{path}: admin paths have no parameters"
+        );
         let method = Method::from_bytes(method.as_bytes()).expect("an HTTP method");
         let answer = app
             .client
@@ -107,5 +114,8 @@ async fn the_document_names_the_known_routes_with_their_security() {
     assert!(paths["/wxcomponent/console"].is_null());
     // The login body's schema comes from the type the handler decodes.
     let login = &doc["components"]["schemas"]["LoginBody"];
-    assert_eq!(login["required"], serde_json::json!(["username", "password"]));
+    assert_eq!(
+        login["required"],
+        serde_json::json!(["username", "password"])
+    );
 }

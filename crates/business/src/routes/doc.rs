@@ -55,10 +55,18 @@ pub(super) fn batch() -> Schema {
 /// The failures every templates' route may answer.
 fn failures(doc: Doc) -> Doc {
     let failure = Some(("application/json", failure()));
-    doc.response(400, "the input is unusable; errorMsg says what to send", failure.clone())
-        .response(502, "the token manager or WeChat could not be reached", failure.clone())
-        .response(503, "the database is unavailable", failure.clone())
-        .response(500, "an internal failure", failure)
+    doc.response(
+        400,
+        "the input is unusable; errorMsg says what to send",
+        failure.clone(),
+    )
+    .response(
+        502,
+        "the token manager or WeChat could not be reached",
+        failure.clone(),
+    )
+    .response(503, "the database is unavailable", failure.clone())
+    .response(500, "an internal failure", failure)
 }
 
 /// The business routes' additions to [`Doc`].
@@ -82,15 +90,26 @@ impl BusinessDoc for Doc {
 
 /// A templates' route anyone may call.
 pub(super) fn app(tag: &'static str, summary: &'static str) -> Doc {
-    failures(Doc::new(tag, summary))
-        .response(401, "no or an invalid login token", Some(("application/json", failure())))
+    failures(Doc::new(tag, summary)).response(
+        401,
+        "no or an invalid login token",
+        Some(("application/json", failure())),
+    )
 }
 
 /// A templates' route for the operator.
 pub(super) fn operator(tag: &'static str, summary: &'static str) -> Doc {
     failures(Doc::new(tag, summary).security(OPERATOR))
-        .response(401, "no or a wrong operator token", Some(("application/json", failure())))
-        .response(403, "business.api_token is not configured", Some(("application/json", failure())))
+        .response(
+            401,
+            "no or a wrong operator token",
+            Some(("application/json", failure())),
+        )
+        .response(
+            403,
+            "business.api_token is not configured",
+            Some(("application/json", failure())),
+        )
 }
 
 /// An official-account route: the operator token, `?appid=`, and WeChat's
@@ -104,10 +123,34 @@ pub(super) fn wechat(summary: &'static str) -> Doc {
         .security(OPERATOR)
         .query("appid", appid(), true)
         .response(200, "WeChat's answer", Some(("application/json", any())))
-        .response(400, "the input is unusable (WeChat-style errcode -1)", wechat_error)
-        .response(401, "no or a wrong operator token", Some(("application/json", failure())))
-        .response(403, "business.api_token is not configured", Some(("application/json", failure())))
-        .response(502, "the token manager or WeChat could not be reached", Some(("application/json", failure())))
-        .response(503, "the database is unavailable", Some(("application/json", failure())))
-        .response(500, "an internal failure", Some(("application/json", failure())))
+        .response(
+            400,
+            "the input is unusable (WeChat-style errcode -1)",
+            wechat_error,
+        )
+        .response(
+            401,
+            "no or a wrong operator token",
+            Some(("application/json", failure())),
+        )
+        .response(
+            403,
+            "business.api_token is not configured",
+            Some(("application/json", failure())),
+        )
+        .response(
+            502,
+            "the token manager or WeChat could not be reached",
+            Some(("application/json", failure())),
+        )
+        .response(
+            503,
+            "the database is unavailable",
+            Some(("application/json", failure())),
+        )
+        .response(
+            500,
+            "an internal failure",
+            Some(("application/json", failure())),
+        )
 }

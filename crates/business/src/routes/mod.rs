@@ -111,11 +111,20 @@ async fn openapi_json() -> HttpResponse {
 /// The document's tags.
 const TAGS: &[(&str, &str)] = &[
     ("counter", "the Cloud Run templates' counter"),
-    ("login", "mini-program login and the example protected route"),
-    ("binding", "binding a business id from the authorization redirect"),
+    (
+        "login",
+        "mini-program login and the example protected route",
+    ),
+    (
+        "binding",
+        "binding a business id from the authorization redirect",
+    ),
     ("autoreply", "keyword auto-reply rules (operator token)"),
     ("messages", "the target of forwarded messages"),
-    ("official-account", "official-account management through authorizer tokens (operator token)"),
+    (
+        "official-account",
+        "official-account management through authorizer tokens (operator token)",
+    ),
     ("docs", "this document"),
 ];
 

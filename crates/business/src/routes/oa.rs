@@ -18,30 +18,6 @@ use crate::routes::login::bearer;
 use crate::wechat;
 use crate::{menu, AppState};
 
-/// Registers the official-account routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v0.1/cgi-bin/menu")
-            .route(web::post().to(menu_create))
-            .route(web::get().to(menu_get))
-            .route(web::delete().to(menu_delete)),
-    )
-    .service(
-        web::resource("/api/v0.1/cgi-bin/tags")
-            .route(web::post().to(tags_create))
-            .route(web::get().to(tags_get))
-            .route(web::put().to(tags_update))
-            .route(web::delete().to(tags_delete)),
-    )
-    .service(
-        web::resource("/api/v0.1/cgi-bin/user/tags")
-            .route(web::get().to(user_tags_get))
-            .route(web::put().to(user_tags_tag))
-            .route(web::delete().to(user_tags_untag)),
-    )
-    .route("/api/v0.1/cgi-bin/user/remark", web::put().to(user_remark));
-}
-
 /// An operator authenticated with `Authorization: Bearer <business.api_token>`;
 /// taking it as a handler argument protects the route.
 pub struct Operator;

@@ -28,8 +28,8 @@ async fn every_documented_operation_is_routed() {
         let concrete = path.replace("{appid}", "wxappid").replace("{id}", "1");
         for method in item.as_object().expect("a path item").keys() {
             count += 1;
-            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-                .expect("an HTTP method");
+            let method =
+                Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("an HTTP method");
             let answer = app
                 .client
                 .request(method.clone(), format!("{}{concrete}", app.base_url))
