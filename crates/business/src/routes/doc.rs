@@ -125,8 +125,9 @@ pub(super) fn wechat(summary: &'static str) -> Doc {
         .response(200, "WeChat's answer", Some(("application/json", any())))
         .response(
             400,
-            "the input is unusable (WeChat-style errcode -1)",
-            wechat_error,
+            "the input is unusable (WeChat-style errcode -1), or the account has not \
+             authorized the platform (code -1)",
+            wechat_error.map(|(t, s)| (t, openapi::one_of(vec![s, failure()]))),
         )
         .response(
             401,
