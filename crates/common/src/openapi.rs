@@ -23,6 +23,9 @@ use utoipa::ToSchema;
 
 pub use utoipa::openapi::path::HttpMethod;
 
+/// A media type and the schema of what is sent in it.
+type Content = (&'static str, RefOr<Schema>);
+
 /// What one route declares about itself beyond method, path and handler.
 #[derive(Clone)]
 pub struct Doc {
@@ -30,8 +33,8 @@ pub struct Doc {
     summary: &'static str,
     security: Option<&'static str>,
     parameters: Vec<utoipa::openapi::path::Parameter>,
-    body: Option<(&'static str, RefOr<Schema>)>,
-    responses: Vec<(u16, &'static str, Option<(&'static str, RefOr<Schema>)>)>,
+    body: Option<Content>,
+    responses: Vec<(u16, &'static str, Option<Content>)>,
     components: Vec<(String, RefOr<Schema>)>,
 }
 
