@@ -41,7 +41,8 @@ fn served_by() -> DefaultHeaders {
 
 /// Declares the API routes once: `method "path" => handler [middleware],
 /// doc;` lines become [`register_api`] (actix resources, each guarded by
-/// its method) and [`operations`] (the OpenAPI operations), in order.
+/// its method, then 405 for the path's other methods) and [`operations`]
+/// (the OpenAPI operations), in order.
 macro_rules! api {
     ($( $method:ident $path:literal => $handler:path $([$wrap:expr])?, $doc:expr; )*) => {
         /// Registers every API route of the table.
@@ -54,6 +55,9 @@ macro_rules! api {
                         .route(web::$method().to($handler)),
                 );
             )*
+            // After every method's resource: a known path with another
+            // method is 405, as one resource with several routes answers.
+            $( cfg.service(web::resource($path).to(HttpResponse::MethodNotAllowed)); )*
         }
 
         /// Every API route of the table with its documentation.
