@@ -6,25 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-# Seven free ports from below the ephemeral range: a port found by binding
-# port 0 and letting go can be taken by any outgoing connection (curl's health
-# checks, the services' own) before its owner binds it.
-read -r p_gateway p_sim p_callback p_admin p_business p_internal p_metrics < <(python3 -c '
-import random, socket
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    low = 32768
-socks = []
-while len(socks) < 7:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", random.randrange(10000, max(low, 11000))))
-        socks.append(s)
-    except OSError:
-        s.close()
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-')
+# Seven free ports from below the ephemeral range (see scripts/free-ports.py).
+read -r p_gateway p_sim p_callback p_admin p_business p_internal p_metrics < <(python3 scripts/free-ports.py 7)
 base=$p_gateway
 export WXC__DATABASE__URL="sqlite://$work/smoke.db"
 export WXC_GATEWAY_PORT=$p_gateway WXSIM_PORT=$p_sim

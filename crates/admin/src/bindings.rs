@@ -18,7 +18,7 @@ use crate::error::AdminError;
 use crate::state::AppState;
 
 /// `POST /inner/bindings` body.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BindRequest {
     /// `auth_code` of WeChat's redirect.

@@ -397,7 +397,7 @@ pub async fn drafts(state: &AppState) -> Result<Value, AdminError> {
 }
 
 /// `POST /admin/add-to-template` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddToTemplate {
     /// The draft (a number, or a string of digits as the console sends ids).
@@ -430,7 +430,7 @@ pub async fn add_to_template(state: &AppState, body: &AddToTemplate) -> Result<(
 }
 
 /// `POST /admin/delete-template` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteTemplate {
     /// The template (a number, or a string of digits).
@@ -624,7 +624,7 @@ pub async fn speed_up_audit(
 }
 
 /// `POST /admin/commit-code` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommitCode {
     /// Template id (the console sends it as a string).

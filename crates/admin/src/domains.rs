@@ -41,7 +41,7 @@ use crate::state::AppState;
 use crate::wxapi;
 
 /// What a change does to a list: WeChat's `add`, `delete` and `set`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DomainAction {
     /// Adds the domains given.
@@ -139,7 +139,7 @@ pub struct PlatformDomains {
 }
 
 /// A change of a platform register: `{action, domains, publishedTogether}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformDomainChange {
     /// What to do.

@@ -126,6 +126,11 @@ pub fn optional_appid(query: &Query) -> Result<Option<String>, AdminError> {
         .transpose()
 }
 
+/// The shape [`check_appid`] accepts, for the OpenAPI document.
+pub fn appid_schema() -> utoipa::openapi::schema::Schema {
+    common::openapi::string_pattern("^[A-Za-z0-9_-]{1,64}$")
+}
+
 /// Refuses appids that cannot be WeChat's.
 pub fn check_appid(appid: &str) -> Result<(), AdminError> {
     let ok = !appid.is_empty()

@@ -161,13 +161,15 @@ pub fn adopt_wxcomponent_secret(
 }
 
 /// The authorization page info as the console edits it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ComponentInfo {
     /// Display name of the platform.
     #[serde(default)]
+    #[schema(max_length = 128)]
     pub name: String,
     /// Description.
     #[serde(default)]
+    #[schema(max_length = 1024)]
     pub desc: String,
     /// Where the authorization page sends the browser afterwards.
     #[serde(default, rename = "redirectUrl")]

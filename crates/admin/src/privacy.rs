@@ -32,7 +32,7 @@ pub const PRIVACY_VER_LIVE: i64 = 1;
 
 /// Who collects the information (`owner_setting`). Read in the console's
 /// camelCase or WeChat's snake_case, written in camelCase.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerSetting {
     /// Phone; one of the four contacts is required.
@@ -73,7 +73,7 @@ impl OwnerSetting {
 }
 
 /// One kind of information collected and its purpose (`setting_list` item).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivacyItem {
     /// WeChat's key (`UserInfo`, `Location`, ...; see `privacyDesc`) or one

@@ -85,7 +85,7 @@ pub fn save_config(
 }
 
 /// A route of the list form, as the console sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteInput {
     /// Required for updates.

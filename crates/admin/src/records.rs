@@ -20,7 +20,8 @@ pub const MAX_LIMIT: i64 = 100;
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: i64 = 20;
 /// Latest time accepted as a filter (2100-01-01).
-const MAX_TIME: i64 = 4_102_444_800;
+/// The latest time a query may name (2100-01-01, Unix seconds).
+pub const MAX_TIME: i64 = 4_102_444_800;
 
 /// Filters common to both record lists.
 #[derive(Debug, Clone)]

@@ -24,7 +24,7 @@ pub const MAX_FIELD_CHARS: usize = 64;
 pub const TEST_APPID: &str = "wxtestappid";
 
 /// A rule as the console sends it (`PUT` adds, `POST` updates by `id`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleInput {
     /// Required for updates.
@@ -46,6 +46,7 @@ pub struct RuleInput {
     #[serde(default)]
     pub open: Value,
     /// The forward target.
+    #[schema(value_type = Object)]
     pub data: Target,
 }
 

@@ -8,7 +8,9 @@
 //! - the official-account routes (`/api/v0.1/cgi-bin/*`) answer like WeChat,
 //!   as the seed documents: `{"errcode":-1,"errmsg":"..."}` for our own
 //!   validation (400), WeChat's answer as is otherwise;
-//! - the token manager or WeChat unreachable → 502; the database unreachable
+//! - the token manager refusing because of the request (1001: the appid has
+//!   not authorized the platform) → 400 with its reason; the token manager
+//!   refusing otherwise, or it or WeChat unreachable → 502; the database unreachable
 //!   → 503; anything else internal → 500 with a generic message. Causes are
 //!   logged, never sent.
 
@@ -19,6 +21,10 @@ use common::envelope::ApiError;
 use serde_json::json;
 
 use crate::inner::InnerError;
+
+/// The token manager's code for a refusal caused by the request itself
+/// (wxcomponent's 1001, e.g. an appid that has not authorized the platform).
+const INVALID_PARAM: i64 = 1001;
 
 /// The code the templates use for every failure.
 pub const FAILURE_CODE: i32 = -1;
@@ -70,6 +76,7 @@ impl BusinessError {
             Self::Unauthorized(_) => 401,
             Self::ManagementDisabled => 403,
             Self::NotFound(_) => 404,
+            Self::Inner(InnerError::Refused { code, .. }) if *code == INVALID_PARAM => 400,
             Self::Inner(_) | Self::Upstream(_) => 502,
             Self::Database(DbError::Pool(_)) => 503,
             Self::Database(_) | Self::Internal(_) => 500,

@@ -268,3 +268,43 @@ mod web {
         }
     }
 }
+
+/// The envelope's schemas, for the services' OpenAPI documents.
+#[cfg(feature = "openapi")]
+pub mod schema {
+    use serde_json::json;
+    use utoipa::openapi::schema::Schema;
+
+    use crate::openapi::{closed_object, constant, one_of_ints, string};
+
+    /// A success: code 0, errorMsg "OK", and `data` (absent when `None`,
+    /// as [`super::Envelope::ok_empty`] sends it).
+    pub fn ok(data: Option<Schema>) -> Schema {
+        let mut fields = vec![
+            ("code", constant(json!(0)), true),
+            ("errorMsg", constant(json!("OK")), true),
+        ];
+        if let Some(data) = data {
+            fields.push(("data", data, true));
+        }
+        closed_object(&fields)
+    }
+
+    /// A refusal: one of `codes`, the message, and optionally the detail as
+    /// a string (`data`).
+    pub fn refusal(codes: &[i64]) -> Schema {
+        closed_object(&[
+            ("code", one_of_ints(codes), true),
+            ("errorMsg", string(), true),
+            ("data", string(), false),
+        ])
+    }
+
+    /// Every code of wxcomponent's table.
+    pub fn wxcomponent_codes() -> Vec<i64> {
+        super::ErrorCode::ALL
+            .iter()
+            .map(|c| i64::from(c.code()))
+            .collect()
+    }
+}

@@ -16,6 +16,8 @@ pub mod forward;
 pub mod loopback;
 pub mod memory;
 pub mod message;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 #[cfg(feature = "web")]
 pub mod request_log;
 pub mod routing;

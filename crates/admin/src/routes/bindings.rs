@@ -16,7 +16,7 @@ use crate::params::{self, Query};
 use crate::state::AppState;
 
 /// Largest page of `GET /admin/bindings`, as the other console lists.
-const MAX_LIST_LIMIT: i64 = 20;
+pub(super) const MAX_LIST_LIMIT: i64 = 20;
 
 /// Exchanges `authCode` and binds `bizId`: the binding.
 pub async fn bind(
@@ -59,9 +59,11 @@ pub async fn list(
     Ok(ok(json!({ "total": total, "records": records })))
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/unbind` body.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct UnbindBody {
+pub(super) struct UnbindBody {
+    /// The business id to unbind.
     #[serde(default)]
     biz_id: String,
 }

@@ -13,7 +13,7 @@ use crate::params::{self, Query};
 use crate::state::AppState;
 
 /// Most rows of one page.
-const MAX_LIMIT: i64 = 200;
+pub(super) const MAX_LIMIT: i64 = 200;
 
 fn campaign_id(value: i64) -> Result<i32, AdminError> {
     i32::try_from(value)
@@ -23,8 +23,9 @@ fn campaign_id(value: i64) -> Result<i32, AdminError> {
 }
 
 /// `{id}` of the actions' bodies.
-#[derive(Deserialize)]
-struct IdBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct IdBody {
+    /// The campaign.
     id: i64,
 }
 
@@ -89,30 +90,43 @@ pub async fn accounts(
     Ok(ok(json!({ "total": total, "records": records })))
 }
 
-/// `POST /admin/campaign-{pause|resume|cancel|retry} {id}`: pause stops
-/// claiming its accounts, resume works a paused campaign again, cancel
-/// cancels the accounts not yet submitted (all three answer `{}`), retry
-/// puts failed and rejected accounts back to work (`{requeued}`).
-pub async fn act(
+/// `POST /admin/campaign-pause {id}`: stops claiming its accounts.
+pub async fn pause(
     _: AuthUser,
-    action: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
-    let id = body_id(&body)?;
-    match action.as_str() {
-        "pause" => campaigns::pause(&state, id).await?,
-        "resume" => campaigns::resume(&state, id).await?,
-        "cancel" => campaigns::cancel(&state, id).await?,
-        "retry" => {
-            let requeued = campaigns::retry(&state, id).await?;
-            return Ok(ok(json!({ "requeued": requeued })));
-        }
-        other => {
-            return Err(AdminError::invalid(format!(
-                "{other}: no such campaign action"
-            )))
-        }
-    }
+    campaigns::pause(&state, body_id(&body)?).await?;
     Ok(ok_empty())
+}
+
+/// `POST /admin/campaign-resume {id}`: works a paused campaign again.
+pub async fn resume(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    campaigns::resume(&state, body_id(&body)?).await?;
+    Ok(ok_empty())
+}
+
+/// `POST /admin/campaign-cancel {id}`: cancels the accounts not yet submitted.
+pub async fn cancel(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    campaigns::cancel(&state, body_id(&body)?).await?;
+    Ok(ok_empty())
+}
+
+/// `POST /admin/campaign-retry {id}`: puts failed and rejected accounts
+/// back to work; `{requeued}`.
+pub async fn retry(
+    _: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let requeued = campaigns::retry(&state, body_id(&body)?).await?;
+    Ok(ok(json!({ "requeued": requeued })))
 }

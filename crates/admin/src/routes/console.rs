@@ -81,17 +81,20 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("cross-origin-opener-policy", "same-origin"),
 ];
 
-/// Registers `/` and `/wxcomponent/console`.
+/// Registers `/`.
 pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index));
 }
 
-/// Registers `/assets/{path}` under the `/wxcomponent` scope, `/console` and
-/// the built-in console's files under `/console/`.
+/// Registers `/wxcomponent/assets/{path}`, `/wxcomponent/console` and the
+/// built-in console's files under `/wxcomponent/console/`.
 pub fn assets(cfg: &mut web::ServiceConfig) {
-    cfg.route("/console", web::get().to(index))
-        .route("/console/{path:.*}", web::get().to(built_in_file))
-        .route("/assets/{path:.*}", web::get().to(asset));
+    cfg.route("/wxcomponent/console", web::get().to(index))
+        .route(
+            "/wxcomponent/console/{path:.*}",
+            web::get().to(built_in_file),
+        )
+        .route("/wxcomponent/assets/{path:.*}", web::get().to(asset));
 }
 
 /// A strong validator of a file's content: its SHA-1, quoted.

@@ -257,8 +257,10 @@ pub(super) async fn read_file_field(
     )))
 }
 
-#[derive(Deserialize)]
-struct VisitBody {
+/// `POST /admin/change-visit-status` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct VisitBody {
+    /// `open` or `close`.
     action: String,
 }
 

@@ -44,10 +44,13 @@ pub async fn authorizer_token(
     Ok(ok(json!({ "token": token })))
 }
 
-#[derive(serde::Deserialize)]
-struct RejectedBody {
+/// `POST /inner/token-rejected` body.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub(super) struct RejectedBody {
+    /// The authorizer, empty for the component token.
     #[serde(default)]
     appid: String,
+    /// The token WeChat rejected.
     token: String,
 }
 

@@ -57,14 +57,19 @@ pub async fn privacy_setting(
     Ok(ok(privacy::get_privacy_setting(&state, &appid, ver).await?))
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/privacy-setting` body.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SetPrivacyBody {
+pub(super) struct SetPrivacyBody {
+    /// The mini program.
     #[serde(default)]
     appid: String,
+    /// 1 live, 2 development (the default).
     privacy_ver: Option<i64>,
+    /// What is collected and why.
     #[serde(default)]
     setting_list: Vec<PrivacyItem>,
+    /// Who collects it.
     #[serde(default)]
     owner_setting: OwnerSetting,
 }
@@ -124,10 +129,13 @@ pub async fn testers(
     Ok(ok(testers::list(&state, &appid).await?))
 }
 
-#[derive(Deserialize)]
-struct BindBody {
+/// `POST /admin/bind-tester` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct BindTesterBody {
+    /// The mini program.
     #[serde(default)]
     appid: String,
+    /// The member's WeChat id.
     #[serde(default)]
     wechatid: String,
 }
@@ -138,17 +146,21 @@ pub async fn bind_tester(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
-    let body: BindBody = params::json(&body)?;
+    let body: BindTesterBody = params::json(&body)?;
     let appid = body_appid(&body.appid)?;
     let userstr = testers::bind(&state, &appid, &body.wechatid).await?;
     Ok(ok(json!({ "userstr": userstr })))
 }
 
-#[derive(Deserialize)]
-struct UnbindBody {
+/// `POST /admin/unbind-tester` body: `wechatid` or `userstr`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct UnbindTesterBody {
+    /// The mini program.
     #[serde(default)]
     appid: String,
+    /// The member's WeChat id.
     wechatid: Option<String>,
+    /// The member as WeChat lists it.
     userstr: Option<String>,
 }
 
@@ -158,7 +170,7 @@ pub async fn unbind_tester(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AdminResult<HttpResponse> {
-    let body: UnbindBody = params::json(&body)?;
+    let body: UnbindTesterBody = params::json(&body)?;
     let appid = body_appid(&body.appid)?;
     let member = MemberRef::from_fields(body.wechatid.as_deref(), body.userstr.as_deref())?;
     testers::unbind(&state, &appid, &member).await?;
@@ -202,15 +214,20 @@ pub async fn audit_state(
     Ok(ok(audit_state::of(&state, &appid).await?))
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/gray-release` body.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct GrayBody {
+pub(super) struct GrayBody {
+    /// The mini program.
     #[serde(default)]
     appid: String,
+    /// 1 to 100 (a number or a string of digits).
     #[serde(default)]
     gray_percentage: Value,
+    /// Experience members first.
     #[serde(default)]
     support_experiencer_first: bool,
+    /// Debuggers first.
     #[serde(default)]
     support_debuger_first: bool,
 }
@@ -244,8 +261,10 @@ pub async fn gray_release_plan(
     Ok(ok(gray_release::plan(&state, &appid).await?))
 }
 
-#[derive(Deserialize)]
-struct AppidBody {
+/// `{appid}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct AppidBody {
+    /// The mini program.
     #[serde(default)]
     appid: String,
 }

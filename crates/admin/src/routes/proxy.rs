@@ -18,9 +18,12 @@ pub async fn get_config(_: AuthUser, state: web::Data<AppState>) -> AdminResult<
     Ok(ok(config))
 }
 
-#[derive(Deserialize)]
-struct ConfigBody {
+/// `POST /admin/proxy` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct ConfigBody {
+    /// true/false (or 1/0).
     open: Value,
+    /// The port forwarded to.
     #[serde(default)]
     port: i64,
 }

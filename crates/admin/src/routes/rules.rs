@@ -73,8 +73,10 @@ pub async fn delete(
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
-struct TestBody {
+/// `POST /admin/callback-test` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct TestBody {
+    /// The rule.
     id: i64,
 }
 

@@ -4,6 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::{ok, ok_empty};
 use crate::auth::{self, AuthUser};
@@ -14,9 +15,12 @@ use crate::params;
 use crate::state::AppState;
 use crate::users::{self, Verdict};
 
-#[derive(Deserialize)]
-struct LoginBody {
+/// `PUT /wxcomponent/auth` body.
+#[derive(Deserialize, ToSchema)]
+pub(super) struct LoginBody {
+    /// The user's name.
     username: String,
+    /// md5 of the password, lowercase hex.
     password: String,
 }
 
@@ -84,8 +88,10 @@ pub async fn refresh(user: AuthUser, state: web::Data<AppState>) -> AdminResult<
     Ok(ok(json!({ "jwt": jwt })))
 }
 
-#[derive(Deserialize)]
-struct UsernameBody {
+/// `POST /admin/username` body.
+#[derive(Deserialize, ToSchema)]
+pub(super) struct UsernameBody {
+    /// The new name.
     #[serde(default)]
     username: String,
 }
@@ -113,11 +119,14 @@ pub async fn change_username(
     Ok(ok_empty())
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/userpwd` body.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct PasswordBody {
+pub(super) struct PasswordBody {
+    /// md5 of the new password, lowercase hex.
     #[serde(default)]
     password: String,
+    /// md5 of the current password.
     #[serde(default)]
     old_password: String,
 }

@@ -11,8 +11,10 @@ use crate::params;
 use crate::platform::{self, ComponentInfo};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
-struct SecretBody {
+/// `POST /admin/secret` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct SecretBody {
+    /// The component secret.
     secret: String,
 }
 

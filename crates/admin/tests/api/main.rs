@@ -10,6 +10,7 @@ mod domains;
 mod hostile_input;
 mod housekeeping;
 mod miniprogram;
+mod openapi;
 mod overview;
 mod platform;
 mod records;

@@ -18,30 +18,6 @@ use crate::routes::login::bearer;
 use crate::wechat;
 use crate::{menu, AppState};
 
-/// Registers the official-account routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v0.1/cgi-bin/menu")
-            .route(web::post().to(menu_create))
-            .route(web::get().to(menu_get))
-            .route(web::delete().to(menu_delete)),
-    )
-    .service(
-        web::resource("/api/v0.1/cgi-bin/tags")
-            .route(web::post().to(tags_create))
-            .route(web::get().to(tags_get))
-            .route(web::put().to(tags_update))
-            .route(web::delete().to(tags_delete)),
-    )
-    .service(
-        web::resource("/api/v0.1/cgi-bin/user/tags")
-            .route(web::get().to(user_tags_get))
-            .route(web::put().to(user_tags_tag))
-            .route(web::delete().to(user_tags_untag)),
-    )
-    .route("/api/v0.1/cgi-bin/user/remark", web::put().to(user_remark));
-}
-
 /// An operator authenticated with `Authorization: Bearer <business.api_token>`;
 /// taking it as a handler argument protects the route.
 pub struct Operator;
@@ -136,7 +112,7 @@ fn openid(value: &str, name: &str) -> Result<String, BusinessError> {
     Ok(value.to_string())
 }
 
-async fn menu_create(
+pub(super) async fn menu_create(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -149,7 +125,7 @@ async fn menu_create(
     call(&state, appid, Method::Post, "/cgi-bin/menu/create", menu).await
 }
 
-async fn menu_get(
+pub(super) async fn menu_get(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -164,7 +140,7 @@ async fn menu_get(
     .await
 }
 
-async fn menu_delete(
+pub(super) async fn menu_delete(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -179,7 +155,7 @@ async fn menu_delete(
     .await
 }
 
-async fn tags_create(
+pub(super) async fn tags_create(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -197,7 +173,7 @@ async fn tags_create(
     .await
 }
 
-async fn tags_get(
+pub(super) async fn tags_get(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -212,7 +188,7 @@ async fn tags_get(
     .await
 }
 
-async fn tags_update(
+pub(super) async fn tags_update(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -231,7 +207,7 @@ async fn tags_update(
     .await
 }
 
-async fn tags_delete(
+pub(super) async fn tags_delete(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -249,7 +225,7 @@ async fn tags_delete(
     .await
 }
 
-async fn user_tags_get(
+pub(super) async fn user_tags_get(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -316,7 +292,7 @@ fn batch(fields: &Fields) -> Result<Value, BusinessError> {
     Ok(json!({"openid_list": list, "tagid": tagid}))
 }
 
-async fn user_tags_tag(
+pub(super) async fn user_tags_tag(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -331,7 +307,7 @@ async fn user_tags_tag(
     .await
 }
 
-async fn user_tags_untag(
+pub(super) async fn user_tags_untag(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,
@@ -358,7 +334,7 @@ async fn batch_call(
     call(state, appid, Method::Post, path, body).await
 }
 
-async fn user_remark(
+pub(super) async fn user_remark(
     _: Operator,
     state: web::Data<AppState>,
     query: web::Query<AppidQuery>,

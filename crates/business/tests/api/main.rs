@@ -4,5 +4,6 @@ mod autoreply;
 mod counter;
 mod login;
 mod oa_validation;
+mod openapi;
 mod support;
 mod with_admin;

@@ -239,6 +239,28 @@ async fn an_authorized_mini_program_logs_in_through_the_component() {
 }
 
 #[tokio::test]
+async fn an_account_that_has_not_authorized_is_the_callers_mistake_not_a_bad_gateway() {
+    // schemathesis found it: the token manager's 1001 was answered 502.
+    let world = world().await;
+    let (status, body) = world
+        .call(
+            reqwest::Method::GET,
+            "/api/v0.1/cgi-bin/menu?appid=wxnotauthorized",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], -1);
+    assert!(
+        body["errorMsg"]
+            .as_str()
+            .is_some_and(|m| m.contains("1001")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn menus_are_created_read_and_deleted_through_wechat() {
     let world = world().await;
     let path = format!("/api/v0.1/cgi-bin/menu?appid={OA}");
