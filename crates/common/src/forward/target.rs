@@ -72,8 +72,9 @@ impl Target {
             .map_err(|e| TargetError::new(format!("data: not a forward target: {e}")))
     }
 
-    /// The target as it is stored: trimmed, `url` without a trailing `/` and
-    /// port 0 beside it, `format` only when it is `xml`; or why it is unusable.
+    /// The target as it is stored: trimmed, `url` in its parsed form (host
+    /// lowercased, default port left out) without a trailing `/` and port 0
+    /// beside it, `format` only when it is `xml`; or why it is unusable.
     pub fn check(&self) -> Result<Target, TargetError> {
         let url = match self.url.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -147,7 +148,10 @@ fn check_url(url: &str) -> Result<String, TargetError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(bad("must not carry credentials"));
     }
-    Ok(url.trim_end_matches('/').to_string())
+    // The URL as parsed, not as typed: the parser drops tabs and newlines and
+    // lowercases the host, so storing the text would keep what it ignored and
+    // a second check would store something else.
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
 #[cfg(test)]
