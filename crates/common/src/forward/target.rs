@@ -131,12 +131,17 @@ impl Target {
 
 fn check_url(url: &str) -> Result<String, TargetError> {
     let bad = |why: &str| TargetError::new(format!("data.url: {why}"));
-    if url.chars().count() > MAX_URL_CHARS {
-        return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
-    }
-    if url.contains(APPID_PLACEHOLDER) {
-        return Err(bad("$APPID$ is replaced in data.path only"));
-    }
+    // Both the text as typed (before parsing it) and the URL stored.
+    let within_limits = |text: &str| {
+        if text.chars().count() > MAX_URL_CHARS {
+            return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
+        }
+        if text.contains(APPID_PLACEHOLDER) {
+            return Err(bad("$APPID$ is replaced in data.path only"));
+        }
+        Ok(())
+    };
+    within_limits(url)?;
     let parsed =
         reqwest::Url::parse(url).map_err(|e| bad(&format!("{url:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -148,10 +153,13 @@ fn check_url(url: &str) -> Result<String, TargetError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(bad("must not carry credentials"));
     }
-    // The URL as parsed, not as typed: the parser drops tabs and newlines and
-    // lowercases the host, so storing the text would keep what it ignored and
-    // a second check would store something else.
-    Ok(parsed.as_str().trim_end_matches('/').to_string())
+    // The URL as parsed, not as typed: the parser drops tabs and newlines,
+    // lowercases the host and punycodes it, so storing the text would keep what
+    // it ignored and a second check would store something else (or refuse a
+    // host that punycode made longer than the limit).
+    let stored = parsed.as_str().trim_end_matches('/').to_string();
+    within_limits(&stored)?;
+    Ok(stored)
 }
 
 #[cfg(test)]

@@ -112,3 +112,25 @@ fn a_checked_forward_url_is_stored_as_parsed_and_checks_to_itself() {
         assert_eq!(checked.check(), Ok(checked.clone()), "{typed:?}");
     }
 }
+
+/// forward_target (artifact crash-e134b9b5…): a URL within the limit whose
+/// host punycode makes longer than 512 characters was stored, and the stored
+/// target then failed its own check (`at most 512 characters`). The limit now holds for the URL
+/// stored too, so such a URL is refused at once.
+#[cfg(feature = "forward")]
+#[test]
+fn a_forward_url_longer_than_the_limit_once_parsed_is_refused() {
+    use base64::Engine as _;
+    use common::forward::Target;
+
+    let input = base64::engine::general_purpose::STANDARD
+        .decode("eyJ1cmwiOiIgaHR0cHM6adGVLXpLdXhhJEE9LtGVLXpLdXhhJEE9REREREREREREREREREJCQT0uLi40enp6PS7RlXBvXHQtekt1eGEkQT1ERERERERERERERERERERERERERERERGEkQT0u0ZUtLi40enp6PS7RlS16S3V4YSRDQ0NDQ0NDRERERERERERERERERERERERERERERERERERERERERERELicuQS4uLi4uLi4uLi4xQT0uQT1ERERERERERERERERERERERERERHpLdXhhJEE9LtGVLXpLdXhhJEE9REREREREREREREREREJCQT0uLi40enp6PS7RlXBvXHQtekt1eGEkQT1ERERERERERERERERERERERERERERERGEkQT0u0ZUtLi40enp6PS7RlS16S3V4YSRDQ0NDQ0NDRERERERERERERERERERERERERERERERERERERERERERELicuQS4uLi4uLi4uLi4xQT0uQT1EREREREREREREREREREREREREREREREREREREREREdXhhJEE9LtGVLXpLdXhhLXpLdXhhJEE9RERERERERERERERERERERERERERERERhJEE9LtGVLXpLdXhhJEE9REREREREREREREREREREeiJ9ABoAcwAAAAAAAAB0")
+        .expect("base64");
+    let info = input.split(|&b| b == 0).next().expect("the info part");
+    let info = std::str::from_utf8(info).expect("text");
+    let error = Target::parse(info)
+        .expect("a target")
+        .check()
+        .expect_err("too long once parsed");
+    assert_eq!(error.to_string(), "data.url: at most 512 characters");
+}
