@@ -108,8 +108,10 @@ impl UpstreamAddress {
         {
             return Err(malformed("bad host"));
         }
-        if base_path.contains(['?', '#']) || base_path.chars().any(char::is_whitespace) {
-            return Err(malformed("a base path cannot carry spaces, ? or #"));
+        if !base_path.chars().all(is_path_char) {
+            return Err(malformed(
+                "a base path carries only URI path characters (RFC 3986): no spaces, controls, non-ASCII, ? or #",
+            ));
         }
         Ok(Self {
             host,
@@ -117,6 +119,13 @@ impl UpstreamAddress {
             base_path: base_path.to_string(),
         })
     }
+}
+
+/// Whether `c` may stand in a URI path as it is (RFC 3986 `pchar` and `/`,
+/// `%` of an escape): the gateway prepends a base path to every forwarded
+/// path, and any other character makes the request URI unparsable.
+fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%".contains(c)
 }
 
 /// Parses one `host:port` (IPv6 as `[::1]:8080`), port 1-65535.

@@ -92,7 +92,11 @@ pub fn needs_normalizing(path: &str) -> bool {
 /// The path a request is routed on and forwarded with: percent-encoded
 /// unreserved characters decoded (`/%69nner` is `/inner` to every framework
 /// behind us), empty and `.` segments dropped, `..` resolved. `None` when
-/// the path is not absolute. Reserved escapes such as `%2F` stay as they are.
+/// the path is not absolute. Reserved escapes such as `%2F` stay as they are;
+/// a `%` that starts no escape becomes `%25`, so that no decoded character
+/// can complete an escape with it (`/%6%69nner` must not come out as
+/// `/%69nner`, which the services behind read as `/inner`): the result is
+/// its own normal form.
 pub fn normalize_path(path: &str) -> Option<String> {
     if !path.starts_with('/') {
         return None;
@@ -116,6 +120,11 @@ pub fn normalize_path(path: &str) -> Option<String> {
                 i += 3;
                 continue;
             }
+        }
+        if b == b'%' {
+            out_bytes.extend_from_slice(b"%25");
+            i += 1;
+            continue;
         }
         out_bytes.push(b);
         i += 1;
@@ -265,8 +274,9 @@ mod tests {
         assert_eq!(n("/../../inner"), "/inner");
         assert_eq!(n("/a/./b/"), "/a/b/");
         assert_eq!(n("/a/%2f/b"), "/a/%2F/b");
-        assert_eq!(n("/a%"), "/a%");
-        assert_eq!(n("/a%4"), "/a%4");
+        assert_eq!(n("/a%"), "/a%25");
+        assert_eq!(n("/a%4"), "/a%254");
+        assert_eq!(n("/%6%69nner"), "/%256inner");
         assert_eq!(n("/x/.."), "/");
         assert_eq!(normalize_path("*"), None);
         for p in ["/", "/api/count", "/a-b_c~d/e.f"] {

@@ -347,18 +347,6 @@ impl GatewayProxy {
         }
     }
 
-    /// `/inner/*` exists on the internal listener only.
-    fn inner_refused(&self, path: &str) -> Option<Early> {
-        (self.listener == Listener::Public && (path == "/inner" || path.starts_with("/inner/")))
-            .then(|| Early {
-                label: "inner-refused",
-                status: 404,
-                code: ErrorCode::InvalidParam.code(),
-                message: "not found (404)".into(),
-                retry_after: None,
-            })
-    }
-
     /// The public listener's rate limits, counted when they refuse.
     fn rate_limit(&self, ctx: &Ctx, method: &http::Method, path: &str) -> Option<Early> {
         if self.listener != Listener::Public {
@@ -376,42 +364,136 @@ impl GatewayProxy {
             code: limited.code().code(),
             message: limited.message(),
             retry_after: Some(limited.retry_after().to_string()),
+            close: false,
         })
-    }
-
-    /// Picks the route and, where the path changes, the URI to forward.
-    fn choose_route(
-        &self,
-        ctx: &mut Ctx,
-        path: &str,
-        normalized: bool,
-        query: Option<&str>,
-    ) -> pingora::Result<()> {
-        let table = self.shared.table.load();
-        let route = Arc::clone(table.lookup(path, self.listener == Listener::Internal));
-        if normalized || route.rewrites() {
-            let mut target = route.forward_path(path);
-            if let Some(q) = query {
-                target.push('?');
-                target.push_str(q);
-            }
-            ctx.forward_uri = Some(target.parse::<http::Uri>().map_err(|e| {
-                Error::because(ErrorType::HTTPStatus(400), "unparsable forwarded path", e)
-            })?);
-        }
-        ctx.route = Some(route);
-        Ok(())
     }
 }
 
+/// `/inner/*` exists on the internal listener only.
+fn inner_refused(listener: Listener, path: &str) -> Option<Early> {
+    (listener == Listener::Public && (path == "/inner" || path.starts_with("/inner/"))).then(|| {
+        Early {
+            label: "inner-refused",
+            status: 404,
+            code: ErrorCode::InvalidParam.code(),
+            message: "not found (404)".into(),
+            retry_after: None,
+            close: false,
+        }
+    })
+}
+
+/// What the gateway decided about a request before proxying it.
+pub struct Admission {
+    /// The request is on the console's API: refusals go out as HTTP 200.
+    pub console: bool,
+    /// The largest body the request may carry.
+    pub max_body: u64,
+    /// Answered at once, or proxied; an unparsable forwarded URI is a 400
+    /// error, answered as any failure (after `console` is known).
+    pub verdict: pingora::Result<Verdict>,
+}
+
+/// The gateway answers a request itself, or proxies it.
+pub enum Verdict {
+    /// An answer of the gateway's own.
+    Answer(Early),
+    /// Proxied along `route`; `forward_uri`, when set, replaces the request's URI.
+    Proxy {
+        /// The route the normalised path takes.
+        route: Arc<Route>,
+        /// The rewritten path and query, when the path was normalised or the
+        /// route rewrites it.
+        forward_uri: Option<http::Uri>,
+    },
+}
+
+/// The checks of a request that need only the request and the route table,
+/// in `request_filter`'s order: path normalisation (400), `/healthz`,
+/// `/inner/*` on the public listener (404), `rate_limit` (given, it keeps
+/// state), a declared body over the route's limit (413); then the route and
+/// the URI to forward. A plain function, so that it is tested and fuzzed
+/// without a server.
+pub fn admit(
+    listener: Listener,
+    table: &RouteTable,
+    body_limits: &BodyLimits,
+    method: &http::Method,
+    uri: &http::Uri,
+    declared: Option<u64>,
+    rate_limit: impl FnOnce(&str) -> Option<Early>,
+) -> Admission {
+    let raw_path = uri.path();
+    let normalized = net::needs_normalizing(raw_path);
+    let path = if normalized {
+        net::normalize_path(raw_path).map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(raw_path))
+    };
+    let Some(path) = path else {
+        return Admission {
+            console: false,
+            max_body: 0,
+            verdict: Ok(Verdict::Answer(bad_path())),
+        };
+    };
+    let console = limits::is_console_api(&path);
+    let max_body = body_limits.for_request(method, &path);
+    let early = health_check(&path)
+        .or_else(|| inner_refused(listener, &path))
+        .or_else(|| rate_limit(&path))
+        .or_else(|| too_large(declared, max_body));
+    let verdict = match early {
+        Some(early) => Ok(Verdict::Answer(early)),
+        None => route(listener, table, &path, normalized, uri.query()),
+    };
+    Admission {
+        console,
+        max_body,
+        verdict,
+    }
+}
+
+/// The route `path` (normalised) takes and, where the path changes, the
+/// URI to forward.
+fn route(
+    listener: Listener,
+    table: &RouteTable,
+    path: &str,
+    normalized: bool,
+    query: Option<&str>,
+) -> pingora::Result<Verdict> {
+    let route = Arc::clone(table.lookup(path, listener == Listener::Internal));
+    let forward_uri = if normalized || route.rewrites() {
+        let mut target = route.forward_path(path);
+        if let Some(q) = query {
+            target.push('?');
+            target.push_str(q);
+        }
+        Some(target.parse::<http::Uri>().map_err(|e| {
+            Error::because(ErrorType::HTTPStatus(400), "unparsable forwarded path", e)
+        })?)
+    } else {
+        None
+    };
+    Ok(Verdict::Proxy { route, forward_uri })
+}
+
 /// An answer the gateway gives itself instead of proxying.
-struct Early {
+pub struct Early {
     /// The access log's route label.
-    label: &'static str,
-    status: u16,
-    code: i32,
-    message: String,
-    retry_after: Option<String>,
+    pub label: &'static str,
+    /// HTTP status it stands for.
+    pub status: u16,
+    /// The envelope's code.
+    pub code: i32,
+    /// The envelope's `errorMsg`.
+    pub message: String,
+    /// `Retry-After` seconds of a rate-limit refusal.
+    pub retry_after: Option<String>,
+    /// The connection closes after the answer even without a body (an
+    /// unreadable request).
+    pub close: bool,
 }
 
 /// Writes an [`Early`] answer.
@@ -441,6 +523,7 @@ fn bad_path() -> Early {
         code: ErrorCode::InvalidParam.code(),
         message: "参数格式有误: bad request path (400)".into(),
         retry_after: None,
+        close: true,
     }
 }
 
@@ -452,6 +535,7 @@ fn health_check(path: &str) -> Option<Early> {
         code: 0,
         message: "OK".into(),
         retry_after: None,
+        close: false,
     })
 }
 
@@ -463,6 +547,7 @@ fn too_large(declared: Option<u64>, max_body: u64) -> Option<Early> {
         code: ErrorCode::InvalidParam.code(),
         message: too_large_message(max_body),
         retry_after: None,
+        close: false,
     })
 }
 
@@ -575,44 +660,32 @@ impl ProxyHttp for GatewayProxy {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> pingora::Result<bool> {
         self.identify(session, ctx);
-        // Decided while the request is borrowed (its path is only copied
-        // when it needs normalising), answered after.
-        let (early, close) = {
+        let admission = {
             let req = session.req_header();
-            // An early answer leaves the body unread: the connection closes.
-            let declared = declared_length(req);
-            let mut close = has_body(req, declared);
-            let raw_path = req.uri.path();
-            let normalized = net::needs_normalizing(raw_path);
-            let path = if normalized {
-                net::normalize_path(raw_path).map(Cow::Owned)
-            } else {
-                Some(Cow::Borrowed(raw_path))
-            };
-            let early = match path {
-                None => {
-                    close = true;
-                    Some(bad_path())
-                }
-                Some(path) => {
-                    ctx.console = limits::is_console_api(&path);
-                    ctx.max_body = self.shared.body_limits.for_request(&req.method, &path);
-                    let early = health_check(&path)
-                        .or_else(|| self.inner_refused(&path))
-                        .or_else(|| self.rate_limit(ctx, &req.method, &path))
-                        .or_else(|| too_large(declared, ctx.max_body));
-                    if early.is_none() {
-                        self.choose_route(ctx, &path, normalized, req.uri.query())?;
-                    }
-                    early
-                }
-            };
-            (early, close)
+            let table = self.shared.table.load();
+            admit(
+                self.listener,
+                &table,
+                &self.shared.body_limits,
+                &req.method,
+                &req.uri,
+                declared_length(req),
+                |path| self.rate_limit(ctx, &req.method, path),
+            )
         };
-        let Some(early) = early else {
-            return Ok(false);
+        ctx.console = admission.console;
+        ctx.max_body = admission.max_body;
+        let early = match admission.verdict? {
+            Verdict::Proxy { route, forward_uri } => {
+                ctx.route = Some(route);
+                ctx.forward_uri = forward_uri;
+                return Ok(false);
+            }
+            Verdict::Answer(early) => early,
         };
-        if close {
+        // An early answer leaves the body unread: the connection closes.
+        let req = session.req_header();
+        if early.close || has_body(req, declared_length(req)) {
             session.set_keepalive(None);
         }
         answer(session, ctx, early).await?;
@@ -819,6 +892,108 @@ impl ProxyHttp for GatewayProxy {
             duration_ms = %format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0),
             error = %Dash(e),
             "request"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{HealthCheckKind, Settings};
+    use crate::upstream::Upstream;
+    use std::collections::HashMap;
+
+    fn route(name: &str, prefix: &str, strip: bool, internal_only: bool) -> Arc<Route> {
+        let settings = Settings::load_from(None, &HashMap::new()).expect("defaults");
+        let upstream = Arc::new(Upstream::new(
+            name,
+            vec![("127.0.0.1".into(), 1)],
+            HealthCheckKind::None,
+            &settings.upstream,
+        ));
+        Arc::new(Route::new(
+            name,
+            prefix,
+            false,
+            strip,
+            internal_only,
+            "",
+            upstream,
+        ))
+    }
+
+    /// What `admit` did with `uri`, as text: the path the rate limit saw (`-`
+    /// if it was not asked), then the answer's status (and `close`) or the
+    /// route and the URI forwarded (`-` for the request's own).
+    fn check(listener: Listener, uri: &str, declared: Option<u64>, limited: bool) -> String {
+        let table = RouteTable::new(
+            vec![
+                route("inner", "/inner/", false, true),
+                route("api", "/api/", true, false),
+            ],
+            Vec::new(),
+            route("default", "/", false, false),
+            None,
+        );
+        let limits = BodyLimits::new(5, &[]);
+        let uri: http::Uri = uri.parse().expect("a request URI");
+        let mut saw = None;
+        let admission = admit(
+            listener,
+            &table,
+            &limits,
+            &http::Method::POST,
+            &uri,
+            declared,
+            |path| {
+                saw = Some(path.to_string());
+                limited.then(|| Early {
+                    label: "rate-limited",
+                    status: 429,
+                    code: 1001,
+                    message: String::new(),
+                    retry_after: None,
+                    close: false,
+                })
+            },
+        );
+        let outcome = match admission.verdict.expect("no forwarding error") {
+            Verdict::Answer(early) if early.close => format!("{} close", early.status),
+            Verdict::Answer(early) => early.status.to_string(),
+            Verdict::Proxy { route, forward_uri } => format!(
+                "{} {}",
+                route.name,
+                forward_uri.map_or("-".to_string(), |u| u.to_string())
+            ),
+        };
+        format!("{} → {outcome}", saw.as_deref().unwrap_or("-"))
+    }
+
+    #[test]
+    fn admit_normalises_then_answers_or_routes_in_order() {
+        use Listener::{Internal, Public};
+        assert_eq!(check(Public, "*", None, false), "- → 400 close");
+        assert_eq!(check(Public, "/healthz", Some(99), true), "- → 200");
+        assert_eq!(check(Public, "/%69nner/x", None, true), "- → 404");
+        assert_eq!(
+            check(Internal, "/%69nner//x", None, false),
+            "/inner/x → inner /inner/x"
+        );
+        assert_eq!(
+            check(Public, "/api/count", Some(9), true),
+            "/api/count → 429"
+        );
+        assert_eq!(
+            check(Public, "/api/count", Some(9), false),
+            "/api/count → 413"
+        );
+        assert_eq!(
+            check(Public, "/api/./count?x=1", Some(5), false),
+            "/api/count → api /count?x=1"
+        );
+        assert_eq!(
+            check(Public, "/other?x=1", None, false),
+            "/other → default -"
         );
     }
 }

@@ -75,8 +75,9 @@ impl Target {
             .map_err(|e| TargetError::new(format!("data: not a forward target: {e}")))
     }
 
-    /// The target as it is stored: trimmed, `url` without a trailing `/` and
-    /// port 0 beside it, `format` only when it is `xml`; or why it is unusable.
+    /// The target as it is stored: trimmed, `url` in its parsed form (host
+    /// lowercased, default port left out) without a trailing `/` and port 0
+    /// beside it, `format` only when it is `xml`; or why it is unusable.
     pub fn check(&self) -> Result<Target, TargetError> {
         let url = match self.url.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -138,12 +139,17 @@ impl Target {
 
 fn check_url(url: &str) -> Result<String, TargetError> {
     let bad = |why: &str| TargetError::new(format!("data.url: {why}"));
-    if url.chars().count() > MAX_URL_CHARS {
-        return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
-    }
-    if url.contains(APPID_PLACEHOLDER) {
-        return Err(bad("$APPID$ is replaced in data.path only"));
-    }
+    // Both the text as typed (before parsing it) and the URL stored.
+    let within_limits = |text: &str| {
+        if text.chars().count() > MAX_URL_CHARS {
+            return Err(bad(&format!("at most {MAX_URL_CHARS} characters")));
+        }
+        if text.contains(APPID_PLACEHOLDER) {
+            return Err(bad("$APPID$ is replaced in data.path only"));
+        }
+        Ok(())
+    };
+    within_limits(url)?;
     let parsed =
         reqwest::Url::parse(url).map_err(|e| bad(&format!("{url:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -155,7 +161,13 @@ fn check_url(url: &str) -> Result<String, TargetError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(bad("must not carry credentials"));
     }
-    Ok(url.trim_end_matches('/').to_string())
+    // The URL as parsed, not as typed: the parser drops tabs and newlines,
+    // lowercases the host and punycodes it, so storing the text would keep what
+    // it ignored and a second check would store something else (or refuse a
+    // host that punycode made longer than the limit).
+    let stored = parsed.as_str().trim_end_matches('/').to_string();
+    within_limits(&stored)?;
+    Ok(stored)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod crypto;
 #[cfg(feature = "testing")]
 mod db;
 mod envelope;
+mod fuzz_regressions;
 #[cfg(feature = "testing")]
 mod loopback;
 mod message;
