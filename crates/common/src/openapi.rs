@@ -413,3 +413,18 @@ mod tests {
         );
     }
 }
+
+/// The answer of a service's `openapi.json` route: `build`'s document as
+/// JSON, built at the first request and kept in `cell`.
+#[cfg(feature = "web")]
+pub fn respond(
+    cell: &'static std::sync::OnceLock<String>,
+    build: impl FnOnce() -> OpenApi,
+) -> actix_web::HttpResponse {
+    // Serializing plain data cannot fail; an empty document would be
+    // noticed by the services' route tests.
+    let body = cell.get_or_init(|| serde_json::to_string(&build()).unwrap_or_default());
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.as_str())
+}

@@ -84,8 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The OpenAPI document of the admin, console and inner APIs.
 async fn openapi_json() -> HttpResponse {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| {
-        let document = openapi::document(
+    openapi::respond(&DOCUMENT, || {
+        openapi::document(
             "wxcomponent-rs admin",
             "The token manager's console API (wxcomponent-compatible, under /wxcomponent) and \
              inner API (/inner, for business services and the gateway). Every /wxcomponent \
@@ -94,14 +94,8 @@ async fn openapi_json() -> HttpResponse {
             &operations(),
             doc::schemes(),
             TAGS,
-        );
-        // Serializing plain data built above cannot fail; an empty document
-        // would be noticed by the route test.
-        serde_json::to_string(&document).unwrap_or_default()
-    });
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body.as_str())
+        )
+    })
 }
 
 /// The document's tags, in the console's order.

@@ -20,6 +20,19 @@ async fn biz_records(stack: &Stack) -> i64 {
         .expect("query")
 }
 
+/// The first stored message: its `ToUserName` and body.
+async fn first_record(stack: &Stack) -> (String, String) {
+    stack
+        .db
+        .run(|conn| {
+            Ok(wxcallback_biz::table
+                .select((wxcallback_biz::tousername, wxcallback_biz::postbody))
+                .first(conn)?)
+        })
+        .await
+        .expect("the first record")
+}
+
 fn text_message(to: &str, from: &str, content: &str, msg_id: u64) -> String {
     format!(
         "<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>",
@@ -681,15 +694,7 @@ async fn quotes_backslashes_and_emoji_are_stored_byte_for_byte() {
         .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
         .await;
     assert_eq!(answer, (200, "success".to_string()));
-    let (to, stored): (String, String) = stack
-        .db
-        .run(|conn| {
-            Ok(wxcallback_biz::table
-                .select((wxcallback_biz::tousername, wxcallback_biz::postbody))
-                .first(conn)?)
-        })
-        .await
-        .expect("record");
+    let (to, stored) = first_record(&stack).await;
     assert_eq!(to, "gh_quote");
     assert_eq!(stored, plaintext, "the decrypted body is stored exactly");
 }
@@ -832,15 +837,7 @@ async fn over_long_identifiers_are_400_and_long_bodies_are_stored_whole() {
         .post(&format!("/wxcallback/biz/{APPID}{query}"), body)
         .await;
     assert_eq!((status, answer.as_str()), (200, "success"));
-    let stored: (String, String) = stack
-        .db
-        .run(|conn| {
-            Ok(wxcallback_biz::table
-                .select((wxcallback_biz::tousername, wxcallback_biz::postbody))
-                .first(conn)?)
-        })
-        .await
-        .expect("query");
+    let stored = first_record(&stack).await;
     assert_eq!(stored.0, at_limit);
     assert!(
         stored.1.contains(&content),
