@@ -380,6 +380,21 @@ pub fn constant(value: Value) -> Schema {
     )
 }
 
+/// The answer of a service's `openapi.json` route: `build`'s document as
+/// JSON, built at the first request and kept in `cell`.
+#[cfg(feature = "web")]
+pub fn respond(
+    cell: &'static std::sync::OnceLock<String>,
+    build: impl FnOnce() -> OpenApi,
+) -> actix_web::HttpResponse {
+    // Serializing plain data cannot fail; an empty document would be
+    // noticed by the services' route tests.
+    let body = cell.get_or_init(|| serde_json::to_string(&build()).unwrap_or_default());
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,19 +427,4 @@ mod tests {
             "string"
         );
     }
-}
-
-/// The answer of a service's `openapi.json` route: `build`'s document as
-/// JSON, built at the first request and kept in `cell`.
-#[cfg(feature = "web")]
-pub fn respond(
-    cell: &'static std::sync::OnceLock<String>,
-    build: impl FnOnce() -> OpenApi,
-) -> actix_web::HttpResponse {
-    // Serializing plain data cannot fail; an empty document would be
-    // noticed by the services' route tests.
-    let body = cell.get_or_init(|| serde_json::to_string(&build()).unwrap_or_default());
-    actix_web::HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body.as_str())
 }
