@@ -61,6 +61,17 @@ async fn add_rule(stack: &Stack, msg_type: &str, event: &str, info: Value) {
         .expect("insert rule");
 }
 
+/// A rule forwarding text messages to `business` at `/api/wx/message/$APPID$`.
+async fn forward_text_to(stack: &Stack, business: &Business) {
+    add_rule(
+        stack,
+        "text",
+        "",
+        json!({"url": business.url, "path": "/api/wx/message/$APPID$"}),
+    )
+    .await;
+}
+
 /// A business endpoint that records what it gets and answers `reply` after `delay`.
 struct Business {
     url: String,
@@ -300,13 +311,7 @@ async fn a_forward_rule_sends_the_message_and_its_reply_comes_back_encrypted() {
         Duration::ZERO,
     )
     .await;
-    add_rule(
-        &stack,
-        "text",
-        "",
-        json!({"url": business.url, "path": "/api/wx/message/$APPID$"}),
-    )
-    .await;
+    forward_text_to(&stack, &business).await;
     let outcome = stack
         .sim_post(
             "/__sim/message",
@@ -751,13 +756,7 @@ async fn forged_stale_and_replayed_pushes_are_never_forwarded_twice_or_at_all() 
     let stack = Stack::start().await;
     stack.authorize(APPID).await;
     let business = start_business("success", Duration::ZERO).await;
-    add_rule(
-        &stack,
-        "text",
-        "",
-        json!({"url": business.url, "path": "/api/wx/message/$APPID$"}),
-    )
-    .await;
+    forward_text_to(&stack, &business).await;
 
     // Forged: a valid envelope under a signature made with another token.
     let (query, body) = stack.seal_push(&text_message("gh", "u", "forged", 501), "gh");
