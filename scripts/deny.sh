@@ -9,16 +9,13 @@
 # work tree; a bare mirror is cloned to a temporary work tree first). Without it
 # and without GitHub, the advisories are NOT checked: the script says so loudly
 # and exits 2 (DENY_ALLOW_NO_ADVISORIES=1 turns that into a warning), never a
-# silent pass. Installs cargo-deny if missing.
+# silent pass. Installs the cargo-deny version deny.toml is written for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # shellcheck source=scripts/ensure-deps.sh
 source scripts/ensure-deps.sh
-if ! command -v cargo-deny >/dev/null 2>&1; then
-  echo "==> installing cargo-deny"
-  cargo install cargo-deny --locked
-fi
+wxc_ensure_cargo_tool cargo-deny 0.20.2 cargo-deny
 
 echo "==> cargo deny check bans licenses sources"
 cargo deny check bans licenses sources

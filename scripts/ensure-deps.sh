@@ -40,5 +40,19 @@ wxc_ensure_rust() {
   fi
 }
 
+# A cargo-installed tool at exactly the version this repository was written
+# against (its config formats change between versions: an older cargo-deny
+# refuses deny.toml). Installed once into its own root under ~/.cache, put
+# first on PATH, so a different version elsewhere on the machine is never used.
+wxc_ensure_cargo_tool() {
+  local crate="$1" version="$2" bin="$3"
+  local root="${WXC_TOOLS_ROOT:-$HOME/.cache/wxcomponent-rs/tools}/$crate-$version"
+  if ! "$root/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
+    echo "==> installing $crate $version into $root"
+    cargo install "$crate" --locked --version "=$version" --root "$root"
+  fi
+  export PATH="$root/bin:$PATH"
+}
+
 wxc_ensure_system_packages
 wxc_ensure_rust

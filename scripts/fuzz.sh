@@ -41,10 +41,7 @@ max_len() {
 
 # shellcheck source=scripts/ensure-deps.sh
 source scripts/ensure-deps.sh
-if ! command -v cargo-fuzz >/dev/null 2>&1; then
-  echo "==> installing cargo-fuzz"
-  cargo install cargo-fuzz --locked
-fi
+wxc_ensure_cargo_tool cargo-fuzz 0.13.2 cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 
 cd fuzz
