@@ -49,7 +49,11 @@ wxc_ensure_cargo_tool() {
   local root="${WXC_TOOLS_ROOT:-$HOME/.cache/wxcomponent-rs/tools}/$crate-$version"
   if ! "$root/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
     echo "==> installing $crate $version into $root"
-    cargo install "$crate" --locked --version "=$version" --root "$root"
+    # Optimised, but without the fat LTO and single codegen unit a tool's
+    # own release profile may ask for (cargo-deny's: twice the build time
+    # on two cores, for a check that runs for seconds).
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install "$crate" --locked --version "=$version" --root "$root"
   fi
   export PATH="$root/bin:$PATH"
 }

@@ -33,34 +33,19 @@ if [ "$(st --version 2>/dev/null)" != "st, version $version" ] ||
   python3 -m pip install -q "schemathesis==$version" "hypothesis==$hypothesis"
 fi
 
+# shellcheck source=scripts/local-stack.sh
+source scripts/local-stack.sh
 work=$(mktemp -d)
-read -r p_gateway p_sim p_callback p_admin p_business p_internal p_metrics < <(python3 scripts/free-ports.py 7)
-export WXC_SCHEMATHESIS_DB="$work/schemathesis.db"
-export WXC__DATABASE__URL="sqlite://$WXC_SCHEMATHESIS_DB"
-export WXC_GATEWAY_PORT=$p_gateway WXSIM_PORT=$p_sim
-export WXC__CALLBACK__PORT=$p_callback WXC__ADMIN__PORT=$p_admin WXC__BUSINESS__PORT=$p_business
-export WXC__GATEWAY__INTERNAL_LISTEN="127.0.0.1:$p_internal" WXC__GATEWAY__METRICS_LISTEN="127.0.0.1:$p_metrics"
-export WXC__SECRETS__KEY_PATH="$work/master.key"
 export WXC__ADMIN__PASSWORD="schemathesis-password"
 export WXC__ADMIN__INNER_TOKEN="schemathesis-inner-token"
 export WXC__BUSINESS__API_TOKEN="schemathesis-operator-token"
 # Many generated logins fail: the lockout must not end the run's own login.
 export WXC__ADMIN__LOGIN_MAX_FAILURES=1000000
-setsid ./start.sh >"$work/start.log" 2>&1 &
-starter=$!
-cleanup() {
-  kill -INT -"$starter" 2>/dev/null || true
-  for _ in $(seq 1 75); do kill -0 "$starter" 2>/dev/null || break; sleep 0.2; done
-  rm -rf "$work"
-}
+cleanup() { wxc_stack_stop || true; rm -rf "$work"; }
 trap cleanup EXIT
-
-for _ in $(seq 1 1800); do
-  grep -q "is running" "$work/start.log" && break
-  kill -0 "$starter" 2>/dev/null || { cat "$work/start.log"; echo "start.sh exited early" >&2; exit 1; }
-  sleep 1
-done
-grep -q "is running" "$work/start.log" || { cat "$work/start.log"; exit 1; }
+wxc_stack_start "$work"
+# The refusal check (tests/schemathesis/hooks.py) reads the stack's database.
+export WXC_SCHEMATHESIS_DB="$WXC_STACK_DB"
 
 gateway="http://127.0.0.1:$p_gateway"
 internal="http://127.0.0.1:$p_internal"

@@ -104,35 +104,9 @@ fn fixture() -> &'static Fixture {
             .keys()
             .map(|name| (name.clone(), upstream(name, "127.0.0.1", 1, &settings)))
             .collect();
-        let statics = settings
-            .routes
-            .iter()
-            .map(|r| {
-                Arc::new(Route::new(
-                    if r.name.is_empty() {
-                        r.prefix.clone()
-                    } else {
-                        r.name.clone()
-                    },
-                    &r.prefix,
-                    r.exact,
-                    r.strip_prefix,
-                    r.internal_only,
-                    "",
-                    Arc::clone(&services[&r.service]),
-                ))
-            })
-            .collect();
-        let default_route = Arc::new(Route::new(
-            "default",
-            "/",
-            false,
-            false,
-            false,
-            "",
-            Arc::clone(&services[&settings.default_service]),
-        ));
-        let table = RouteTable::new(statics, Vec::new(), Arc::clone(&default_route), None);
+        let (table, default_route) =
+            RouteTable::from_settings(&settings, |name| services.get(name).cloned())
+                .expect("the default settings' routes name known services");
         let limits = BodyLimits::new(settings.max_body_bytes, &settings.body_limits);
         Fixture {
             settings,

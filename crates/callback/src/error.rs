@@ -3,7 +3,8 @@
 //! Policy: a push we cannot trust (bad signature, stale timestamp) → 401 with
 //! code 1000 and nothing stored; a push we cannot read (bad base64, padding,
 //! receive id, XML/JSON) → 400 with code 1001 and a message saying what is
-//! wrong; a body over the limit → 413; storage unavailable → 503 with code
+//! wrong; a body over the limit → 413 and the connection closed
+//! (`routes::wxcallback`); storage unavailable → 503 with code
 //! 1002 so WeChat retries — we never answer `success` for a push we did not
 //! store. Internal causes are logged, never sent.
 

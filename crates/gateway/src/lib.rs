@@ -105,7 +105,7 @@ use crate::metrics::{Metrics, MetricsApp};
 use crate::poller::Maintenance;
 use crate::proxy::{GatewayProxy, Listener, Shared, Timeouts};
 use crate::ratelimit::{GlobalLimiter, RateLimiter};
-use crate::routes::{Route, RouteTable};
+use crate::routes::RouteTable;
 use crate::settings::{parse_address_list, Settings, SettingsError};
 use crate::upstream::{Upstream, Upstreams};
 
@@ -215,39 +215,8 @@ pub fn build(settings: Settings) -> Result<Gateway, BuildError> {
     discover_all(named.values().cloned().collect())?;
     let upstreams = Arc::new(Upstreams::new(named, settings.upstream.clone()));
 
-    let service = |setting: String, name: &str| {
-        upstreams.named(name).ok_or_else(|| SettingsError::Invalid {
-            setting,
-            reason: format!("no service named `{name}`"),
-        })
-    };
-    let mut statics = Vec::new();
-    for (i, r) in settings.routes.iter().enumerate() {
-        let name = if r.name.is_empty() {
-            r.prefix.clone()
-        } else {
-            r.name.clone()
-        };
-        statics.push(Arc::new(Route::new(
-            name,
-            &r.prefix,
-            r.exact,
-            r.strip_prefix,
-            r.internal_only,
-            "",
-            service(format!("routes[{i}].service"), &r.service)?,
-        )));
-    }
-    let default_route = Arc::new(Route::new(
-        "default",
-        "/",
-        false,
-        false,
-        false,
-        "",
-        service("default_service".into(), &settings.default_service)?,
-    ));
-    let table = RouteTable::new(statics, Vec::new(), Arc::clone(&default_route), None);
+    let (table, default_route) =
+        RouteTable::from_settings(&settings, |name| upstreams.named(name))?;
 
     let metrics = Arc::new(Metrics::new()?);
     let rl = &settings.rate_limit;

@@ -20,6 +20,7 @@ use common::envelope::Envelope;
 use common::routing::{RoutingDocument, UpstreamAddress};
 
 use crate::metrics::RouteSeries;
+use crate::settings::{Settings, SettingsError};
 use crate::upstream::Upstream;
 
 /// One route of the table.
@@ -140,6 +141,51 @@ impl RouteTable {
             last_resort,
             etag,
         }
+    }
+
+    /// The table the gateway starts with: the settings' static routes and
+    /// `default_service` as the last resort (also returned: it stays the
+    /// last resort whenever the admin publishes no fallback). `service`
+    /// finds a configured service's upstream group; a route naming one it
+    /// does not know is an invalid setting.
+    pub fn from_settings(
+        settings: &Settings,
+        service: impl Fn(&str) -> Option<Arc<Upstream>>,
+    ) -> Result<(Self, Arc<Route>), SettingsError> {
+        let group = |setting: String, name: &str| {
+            service(name).ok_or_else(|| SettingsError::Invalid {
+                setting,
+                reason: format!("no service named `{name}`"),
+            })
+        };
+        let mut statics = Vec::with_capacity(settings.routes.len());
+        for (i, r) in settings.routes.iter().enumerate() {
+            let name = if r.name.is_empty() {
+                r.prefix.clone()
+            } else {
+                r.name.clone()
+            };
+            statics.push(Arc::new(Route::new(
+                name,
+                &r.prefix,
+                r.exact,
+                r.strip_prefix,
+                r.internal_only,
+                "",
+                group(format!("routes[{i}].service"), &r.service)?,
+            )));
+        }
+        let default_route = Arc::new(Route::new(
+            "default",
+            "/",
+            false,
+            false,
+            false,
+            "",
+            group("default_service".into(), &settings.default_service)?,
+        ));
+        let table = Self::new(statics, Vec::new(), Arc::clone(&default_route), None);
+        Ok((table, default_route))
     }
 
     /// The same static routes with new operator rules.

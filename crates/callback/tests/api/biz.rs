@@ -276,6 +276,68 @@ async fn a_body_over_the_limit_is_413() {
     assert_eq!(biz_records(&stack).await, 0);
 }
 
+/// Sends `head` and `first` of a body that claims to go on, then reads the
+/// answer to the end of the connection; `None` if the connection stays open.
+fn answer_to_an_unfinished_body(addr: &str, head: &str, first: &[u8]) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    // A guard against a receiver that keeps waiting for the rest, not a timing.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(head.as_bytes()).expect("head");
+    // The receiver may answer and close before taking all of this.
+    let _ = stream.write_all(first);
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .ok()
+        .map(|_| String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_not_read_to_its_end() {
+    let stack = Stack::start_with(Options {
+        max_body_bytes: Some(4096),
+        ..Default::default()
+    })
+    .await;
+    let path =
+        format!("/wxcallback/biz/{APPID}?timestamp=1&nonce=1&encrypt_type=aes&msg_signature=0");
+    let host = stack.callback_url.trim_start_matches("http://");
+    // Declared too long: refused before any of the body is read.
+    let declared = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\nContent-Length: 1073741824\r\n\r\n"
+    );
+    // Chunked: refused once 4 KiB have come, and the rest is not waited for.
+    let chunked = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let chunk = [
+        format!("{:x}\r\n", 8192).into_bytes(),
+        vec![b'<'; 8192],
+        b"\r\n".to_vec(),
+    ]
+    .concat();
+    for (name, head, first) in [
+        ("declared", declared, b"<xml>".to_vec()),
+        ("chunked", chunked, chunk),
+    ] {
+        let addr = host.to_string();
+        let answer =
+            tokio::task::spawn_blocking(move || answer_to_an_unfinished_body(&addr, &head, &first))
+                .await
+                .expect("sender")
+                .unwrap_or_else(|| panic!("{name}: the connection was kept open for the rest"));
+        assert!(answer.starts_with("HTTP/1.1 413"), "{name}: {answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{name}: {answer}"
+        );
+    }
+    assert_eq!(biz_records(&stack).await, 0);
+}
+
 #[tokio::test]
 async fn retries_are_stored_once_and_get_the_first_answer() {
     let stack = Stack::start().await;

@@ -148,19 +148,6 @@ async fn with_the_admin_down_pushes_are_stored_routes_kept_and_business_recovers
     assert!(served_by_wxsim(&stack, &routed).await);
 }
 
-/// Settings under which the admin's refresher renews tokens 5 s after they
-/// are issued (90 s lifetime, 85 s margin) and backs off 1-4 s after a failure.
-fn refresh_soon(stack: crate::support::StackBuilder) -> crate::support::StackBuilder {
-    stack
-        .env("wxsim", "WXSIM__TOKEN_TTL_SECS", "90")
-        .env("admin", "WXC__TOKENS__REFRESH_INTERVAL_SECS", "1")
-        .env("admin", "WXC__TOKENS__REFRESH_MARGIN_SECS", "85")
-        .env("admin", "WXC__TOKENS__REQUEST_MARGIN_SECS", "1")
-        .env("admin", "WXC__TOKENS__REFRESH_BACKOFF_MIN_MS", "2000")
-        .env("admin", "WXC__TOKENS__REFRESH_BACKOFF_MAX_MS", "4000")
-        .env("admin", "WXC__TOKENS__WECHAT_TIMEOUT_MS", "1000")
-}
-
 /// The tokens handed out now: the component token by the inner API, the
 /// authorizer token by the inner API, the component token by the console.
 async fn current_tokens(stack: &Stack, jwt: &str) -> (String, String, String) {
@@ -188,7 +175,7 @@ async fn current_tokens(stack: &Stack, jwt: &str) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wechat_failing_makes_the_refresher_back_off_while_the_valid_tokens_are_served() {
-    let stack = refresh_soon(Stack::builder()).start().await;
+    let stack = Stack::builder().refreshing_soon().start().await;
     stack.push_ticket().await;
     let jwt = stack.login().await;
     stack.authorize(&jwt, APPID).await;
@@ -231,7 +218,7 @@ async fn wechat_failing_makes_the_refresher_back_off_while_the_valid_tokens_are_
             .await;
     }
     // Not a hot loop: at most one attempt per path per second of faults
-    // (1 s rounds, backoff 1-4 s), whatever the machine's speed.
+    // (1 s rounds, backoff 2-4 s), whatever the machine's speed.
     let elapsed = faulted_at.elapsed().as_secs() + 1;
     let attempts = (
         stack.sim_calls(COMPONENT_TOKEN_PATH).await - calls_before.0,
@@ -427,12 +414,12 @@ async fn kept_state(stack: &Stack, jwt: &str) -> (Value, Value, Value, Vec<Strin
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn everything_restarted_keeps_ticket_tokens_authorizers_rules_and_sessions() {
+async fn everything_restarted_or_killed_keeps_ticket_tokens_authorizers_rules_and_sessions() {
     let mut stack = Stack::start().await;
     stack.push_ticket().await;
     let jwt = stack.login().await;
     stack.authorize(&jwt, APPID).await;
-    let tokens = current_tokens(&stack, &jwt).await;
+    let mut tokens = current_tokens(&stack, &jwt).await;
     let rule = stack
         .json(
             stack
@@ -462,20 +449,26 @@ async fn everything_restarted_keeps_ticket_tokens_authorizers_rules_and_sessions
     );
     assert_eq!(before.3, [APPID]);
 
-    stack.stop_all(Stop::Term).await;
-    stack.start_all().await;
-    for name in SERVICES {
-        eprintln!("{name} restarted as PID {}", stack.pid(name));
-    }
+    // A graceful restart (docker stop, a rolling update), then every process
+    // crashing at once (SIGKILL: nothing flushed or closed by the services).
+    for how in [Stop::Term, Stop::Kill] {
+        stack.stop_all(how).await;
+        stack.start_all().await;
+        for name in SERVICES {
+            eprintln!("{name} restarted after {how:?} as PID {}", stack.pid(name));
+        }
 
-    // The session issued before the restart still works, and sees the same
-    // tokens and state. (The tokens first: the restarted wxsim has forgotten
-    // them, and the authorizer list calls WeChat, which then renews them.)
-    assert_eq!(current_tokens(&stack, &jwt).await, tokens);
-    assert_eq!(kept_state(&stack, &jwt).await, before);
-    stack
-        .eventually("the gateway serves the operator's route again", || {
-            served_by_wxsim(&stack, &routed)
-        })
-        .await;
+        // The session issued before the restart still works, and sees the
+        // same tokens and state. (The tokens first: the restarted wxsim has
+        // forgotten them, and the authorizer list calls WeChat, which then
+        // renews them.)
+        assert_eq!(current_tokens(&stack, &jwt).await, tokens, "after {how:?}");
+        assert_eq!(kept_state(&stack, &jwt).await, before, "after {how:?}");
+        stack
+            .eventually("the gateway serves the operator's route again", || {
+                served_by_wxsim(&stack, &routed)
+            })
+            .await;
+        tokens = current_tokens(&stack, &jwt).await;
+    }
 }

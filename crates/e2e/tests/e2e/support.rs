@@ -87,6 +87,19 @@ impl StackBuilder {
         self
     }
 
+    /// The admin's refresher renews tokens 5 s after they are issued (90 s
+    /// lifetime, 85 s margin) and backs off 2-4 s after a failure, so a test
+    /// sees refreshes, and refreshes failing, within seconds.
+    pub fn refreshing_soon(self) -> Self {
+        self.env("wxsim", "WXSIM__TOKEN_TTL_SECS", "90")
+            .env("admin", "WXC__TOKENS__REFRESH_INTERVAL_SECS", "1")
+            .env("admin", "WXC__TOKENS__REFRESH_MARGIN_SECS", "85")
+            .env("admin", "WXC__TOKENS__REQUEST_MARGIN_SECS", "1")
+            .env("admin", "WXC__TOKENS__REFRESH_BACKOFF_MIN_MS", "2000")
+            .env("admin", "WXC__TOKENS__REFRESH_BACKOFF_MAX_MS", "4000")
+            .env("admin", "WXC__TOKENS__WECHAT_TIMEOUT_MS", "1000")
+    }
+
     /// Starts every process and waits until each is healthy.
     pub async fn start(self) -> Stack {
         Stack::launch(self.extra).await
