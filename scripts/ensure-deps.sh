@@ -50,8 +50,8 @@ wxc_ensure_cargo_tool() {
   if ! "$root/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
     echo "==> installing $crate $version into $root"
     # Optimised, but without the fat LTO and single codegen unit a tool's
-    # own release profile may ask for (cargo-deny's: twice the build time
-    # on two cores, for a check that runs for seconds).
+    # own release profile may ask for (cargo-deny's: 6 min to build on two
+    # cores, for a check that runs for seconds).
     CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
       cargo install "$crate" --locked --version "=$version" --root "$root"
   fi

@@ -8,6 +8,10 @@
 #   scripts/fuzz.sh                  every target for FUZZ_SECONDS (default 600)
 #   FUZZ_SECONDS=60 scripts/fuzz.sh  what CI runs
 #   scripts/fuzz.sh xml_push ...     some targets only
+#   scripts/fuzz.sh --build-only     build every target, run none
+#   scripts/fuzz.sh --no-build ...   run targets built before (CI builds
+#                                    first, then runs them while the browser
+#                                    and schemathesis steps go on)
 #
 # Prints per target "target: runs, crashes" and a summary line; exits non-zero
 # when any target crashed, naming the crash input (fuzz/artifacts/<target>/).
@@ -26,6 +30,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-600}"
+build=1 run=1
+case "${1:-}" in
+  --build-only) run=0; shift ;;
+  --no-build) build=0; shift ;;
+esac
 ALL_TARGETS=(decrypt_verify xml_push json_push passive_reply gateway_request forward_target)
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
@@ -41,16 +50,26 @@ max_len() {
 
 # shellcheck source=scripts/ensure-deps.sh
 source scripts/ensure-deps.sh
-wxc_ensure_cargo_tool cargo-fuzz 0.13.2 cargo-fuzz
 export RUSTC_BOOTSTRAP=1
+if [ "$build" = 1 ]; then
+  wxc_ensure_cargo_tool cargo-fuzz 0.13.2 cargo-fuzz
+fi
 
 cd fuzz
-echo "==> building ${#TARGETS[@]} fuzz target(s)"
-build_start=$SECONDS
-for target in "${TARGETS[@]}"; do
-  cargo fuzz build --sanitizer none "$target"
-done
-echo "==> built in $((SECONDS - build_start)) s"
+if [ "$build" = 1 ]; then
+  echo "==> building ${#TARGETS[@]} fuzz target(s)"
+  build_start=$SECONDS
+  if [ "$#" -eq 0 ]; then
+    # Every target in one cargo run: the binaries build and link in parallel.
+    cargo fuzz build --sanitizer none
+  else
+    for target in "${TARGETS[@]}"; do
+      cargo fuzz build --sanitizer none "$target"
+    done
+  fi
+  echo "==> built in $((SECONDS - build_start)) s"
+fi
+[ "$run" = 1 ] || exit 0
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 total_crashes=0

@@ -337,8 +337,8 @@ struct Outcome {
 }
 
 /// Sends a 1 GiB POST body to `path` on `base` (`http://host:port`), framed
-/// by Content-Length or chunked, stopping when the server stops taking it;
-/// the status it answered, if any.
+/// by Content-Length or chunked, stopping when the server answers or stops
+/// taking it; the status it answered, if any.
 fn send_huge(base: &str, path: &str, chunked: bool) -> Outcome {
     let addr = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connect");
@@ -372,6 +372,9 @@ fn send_huge(base: &str, path: &str, chunked: bool) -> Outcome {
             Ok(()) => sent += chunk.len() as u64,
             Err(_) => failed = true,
         }
+        if !failed && answered(&stream) {
+            break;
+        }
     }
     if !failed && chunked {
         let _ = stream.write_all(b"0\r\n\r\n");
@@ -384,6 +387,16 @@ fn send_huge(base: &str, path: &str, chunked: bool) -> Outcome {
         .and_then(|a| a.get(..3))
         .and_then(|s| s.parse().ok());
     Outcome { sent, status }
+}
+
+/// Whether the server has answered (or closed) already, without waiting.
+fn answered(stream: &TcpStream) -> bool {
+    let mut byte = [0; 1];
+    stream.set_nonblocking(true).expect("nonblocking");
+    let answered =
+        !matches!(stream.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    stream.set_nonblocking(false).expect("blocking");
+    answered
 }
 
 /// A push's plaintext with a billion-laughs DTD: 10⁹ `lol`s if expanded.

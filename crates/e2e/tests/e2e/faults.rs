@@ -389,6 +389,14 @@ async fn a_full_disk_answers_503_and_tears_no_record() {
     }
 }
 
+/// The ticket WeChat (wxsim) pushed last and accepts, null if none yet.
+async fn wechat_ticket(stack: &Stack) -> Value {
+    stack
+        .json(stack.http.get(format!("{}/__sim/state", stack.sim)))
+        .await["component"]["ticket"]["ticket"]
+        .clone()
+}
+
 /// What the operator sees of the platform: the ticket, the forward rules,
 /// the proxy routes and the authorizers.
 async fn kept_state(stack: &Stack, jwt: &str) -> (Value, Value, Value, Vec<String>) {
@@ -419,7 +427,6 @@ async fn everything_restarted_or_killed_keeps_ticket_tokens_authorizers_rules_an
     stack.push_ticket().await;
     let jwt = stack.login().await;
     stack.authorize(&jwt, APPID).await;
-    let mut tokens = current_tokens(&stack, &jwt).await;
     let rule = stack
         .json(
             stack
@@ -452,6 +459,16 @@ async fn everything_restarted_or_killed_keeps_ticket_tokens_authorizers_rules_an
     // A graceful restart (docker stop, a rolling update), then every process
     // crashing at once (SIGKILL: nothing flushed or closed by the services).
     for how in [Stop::Term, Stop::Kill] {
+        // Any ticket push the token manager asked for has landed: the
+        // platform holds WeChat's latest ticket when everything stops.
+        stack
+            .eventually("the platform holds WeChat's latest ticket", || async {
+                let stored = stack.console_get("/wxcomponent/admin/ticket", &jwt).await;
+                stored["data"]["ticket"] == wechat_ticket(&stack).await
+            })
+            .await;
+        let held = stack.console_get("/wxcomponent/admin/ticket", &jwt).await["data"].clone();
+        let tokens = current_tokens(&stack, &jwt).await;
         stack.stop_all(how).await;
         stack.start_all().await;
         for name in SERVICES {
@@ -463,12 +480,24 @@ async fn everything_restarted_or_killed_keeps_ticket_tokens_authorizers_rules_an
         // forgotten them, and the authorizer list calls WeChat, which then
         // renews them.)
         assert_eq!(current_tokens(&stack, &jwt).await, tokens, "after {how:?}");
-        assert_eq!(kept_state(&stack, &jwt).await, before, "after {how:?}");
+        let (ticket, rules, routes, authorizers) = kept_state(&stack, &jwt).await;
+        assert_eq!(
+            (&rules, &routes, &authorizers),
+            (&before.1, &before.2, &before.3),
+            "after {how:?}"
+        );
+        // The ticket kept, unless WeChat has pushed a newer one since: the
+        // restarted wxsim forgot its ticket, refuses the old one and pushes a
+        // fresh one when the token manager asks (api_start_push_ticket).
+        let latest = wechat_ticket(&stack).await;
+        assert!(
+            ticket == held || ticket["ticket"] == latest,
+            "after {how:?}: ticket {ticket}, held {held}, WeChat's latest {latest}"
+        );
         stack
             .eventually("the gateway serves the operator's route again", || {
                 served_by_wxsim(&stack, &routed)
             })
             .await;
-        tokens = current_tokens(&stack, &jwt).await;
     }
 }
