@@ -166,22 +166,13 @@ async fn no_secret_reaches_a_log_an_error_body_or_the_console_pages() {
             .body(body),
     )
     .await;
-    let fault = stack
-        .sim(
-            "/__sim/faults",
-            json!({"path": "/cgi-bin/menu/get", "http_status": 500, "times": 1}),
-        )
-        .await;
-    assert_eq!(fault["errcode"], 0, "{fault}");
-    seen.error(http.get(&menu_url).bearer_auth(API_TOKEN)).await;
-    let fault = stack
-        .sim(
-            "/__sim/faults",
-            json!({"path": "/cgi-bin/menu/get", "delay_ms": 3000, "times": 1}),
-        )
-        .await;
-    assert_eq!(fault["errcode"], 0, "{fault}");
-    seen.error(http.get(&menu_url).bearer_auth(API_TOKEN)).await;
+    for fault in [
+        json!({"http_status": 500, "times": 1}),
+        json!({"delay_ms": 3000, "times": 1}),
+    ] {
+        stack.wechat_fault("/cgi-bin/menu/get", &fault).await;
+        seen.error(http.get(&menu_url).bearer_auth(API_TOKEN)).await;
+    }
     // WeChat failing the token paths, whose requests carry the AppSecret,
     // the ticket, the component token and the refresh tokens: the
     // refresher's failures are logged, and nothing of those requests.
@@ -194,10 +185,7 @@ async fn no_secret_reaches_a_log_an_error_body_or_the_console_pages() {
             stack.sim_calls(AUTHORIZER_TOKEN_PATH).await,
         );
         for path in [COMPONENT_TOKEN_PATH, AUTHORIZER_TOKEN_PATH] {
-            let mut request = fault.clone();
-            request["path"] = json!(path);
-            let set = stack.sim("/__sim/faults", request).await;
-            assert_eq!(set["errcode"], 0, "{set}");
+            stack.wechat_fault(path, &fault).await;
         }
         stack
             .eventually(
@@ -210,13 +198,7 @@ async fn no_secret_reaches_a_log_an_error_body_or_the_console_pages() {
             .await;
     }
     for path in [COMPONENT_TOKEN_PATH, AUTHORIZER_TOKEN_PATH] {
-        let cleared = http
-            .delete(format!("{}/__sim/faults", stack.sim))
-            .query(&[("path", path)])
-            .send()
-            .await
-            .expect("clear fault");
-        assert!(cleared.status().is_success(), "clear the fault on {path}");
+        stack.clear_wechat_fault(path).await;
     }
 
     // The console's pages, and what they load from the console's own paths.

@@ -196,10 +196,7 @@ async fn wechat_failing_makes_the_refresher_back_off_while_the_valid_tokens_are_
         json!({"delay_ms": 3000}),
     ] {
         for path in [COMPONENT_TOKEN_PATH, AUTHORIZER_TOKEN_PATH] {
-            let mut request = fault.clone();
-            request["path"] = json!(path);
-            let set = stack.sim("/__sim/faults", request).await;
-            assert_eq!(set["errcode"], 0, "{set}");
+            stack.wechat_fault(path, &fault).await;
         }
         let base = (
             stack.sim_calls(COMPONENT_TOKEN_PATH).await,
@@ -234,13 +231,7 @@ async fn wechat_failing_makes_the_refresher_back_off_while_the_valid_tokens_are_
     );
 
     for path in [COMPONENT_TOKEN_PATH, AUTHORIZER_TOKEN_PATH] {
-        stack
-            .http
-            .delete(format!("{}/__sim/faults", stack.sim))
-            .query(&[("path", path)])
-            .send()
-            .await
-            .expect("clear fault");
+        stack.clear_wechat_fault(path).await;
     }
     stack
         .eventually("both tokens renewed once WeChat answers again", || async {

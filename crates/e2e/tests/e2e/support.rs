@@ -473,6 +473,27 @@ impl Stack {
             .await
     }
 
+    /// Makes wxsim answer `path` with `fault` (`http_status`, `errcode` and
+    /// `errmsg`, `delay_ms`, `times`) until it is cleared.
+    pub async fn wechat_fault(&self, path: &str, fault: &Value) {
+        let mut request = fault.clone();
+        request["path"] = json!(path);
+        let set = self.sim("/__sim/faults", request).await;
+        assert_eq!(set["errcode"], 0, "fault on {path}: {set}");
+    }
+
+    /// Clears wxsim's fault on `path`.
+    pub async fn clear_wechat_fault(&self, path: &str) {
+        let cleared = self
+            .http
+            .delete(format!("{}/__sim/faults", self.sim))
+            .query(&[("path", path)])
+            .send()
+            .await
+            .expect("clear fault");
+        assert!(cleared.status().is_success(), "clear the fault on {path}");
+    }
+
     /// wxsim's call count of `path` so far.
     pub async fn sim_calls(&self, path: &str) -> u64 {
         let counts = self
